@@ -1,0 +1,111 @@
+"""Command-line interface: ``optimiser run | validate | info`` (also ``python -m optimiser``).
+
+Exit codes: 0 success, 1 the solve ended without an optimum (results and diagnosis
+are still written), 2 bad input (every problem listed), 3 a results file could not be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+
+EXIT_OK, EXIT_NOT_OPTIMAL, EXIT_INPUT, EXIT_RESULTS = 0, 1, 2, 3
+
+
+def _solver_options(pairs: list[str]) -> dict:
+    options = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise SystemExit(f"--solver-option expects NAME=VALUE, got {pair!r}")
+        name, value = pair.split("=", 1)
+        options[name.strip()] = value.strip()
+    return options
+
+
+def _cmd_run(args) -> int:
+    from .inputs import InputError
+    from .run import DEFAULT_CASE, run
+    from .solve import SolverOptionError
+
+    case = args.case or DEFAULT_CASE
+    try:
+        results, out = run(case, args.out, _solver_options(args.solver_option))
+    except InputError as error:
+        print(error.report(), file=sys.stderr)
+        return EXIT_INPUT
+    except SolverOptionError as error:
+        print(f"solver option error: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    if not results.attrs.get("optimal"):
+        print(f"no optimal solution: {results.attrs.get('status')}", file=sys.stderr)
+        if results.attrs.get("diagnosis"):
+            print(results.attrs["diagnosis"], file=sys.stderr)
+        return EXIT_NOT_OPTIMAL
+    print(f"objective: {results.attrs['objective']:.6g} {results.attrs['objective_units']}")
+    return EXIT_OK
+
+
+def _cmd_validate(args) -> int:
+    from .inputs import InputError, load_case
+    from .model import build_model
+
+    try:
+        case = load_case(args.case)
+    except InputError as error:
+        print(error.report(), file=sys.stderr)
+        return EXIT_INPUT
+    print(f"case {case.name} is valid: " + ", ".join(f"{v} {k}" for k, v in case.summary().items()))
+    model = build_model(case, pyomo=False)
+    stats = model.statistics()
+    print(f"model size: {stats['variables']} variables, {stats['constraints']} constraints, {stats['nonzeros']} non-zeros")
+    return EXIT_OK
+
+
+def _cmd_info(args) -> int:
+    from .results import ResultsFileError, headline, open_results
+
+    try:
+        with open_results(args.results) as ds:
+            print("\n".join(headline(ds)))
+    except ResultsFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_RESULTS
+    return EXIT_OK
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="optimiser", description="Least-cost energy-system pathways (Pyomo + HiGHS).")
+    top.add_argument("--version", action="version", version=f"optimiser {__version__}")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="solve a case and write results/<case>.nc")
+    run.add_argument("case", nargs="?", type=Path, help="case folder (default: the embedded default case)")
+    run.add_argument("--out", type=Path, help="results file (default: results/<case name>.nc)")
+    run.add_argument(
+        "--solver-option",
+        action="append",
+        metavar="NAME=VALUE",
+        help="HiGHS option, repeatable (threads=2, solver=ipm|simplex|pdlp, time_limit=600, run_crossover=off, ...)",
+    )
+    run.set_defaults(func=_cmd_run)
+
+    validate = commands.add_parser("validate", help="check a case, print its size; exit 2 on errors")
+    validate.add_argument("case", type=Path)
+    validate.set_defaults(func=_cmd_validate)
+
+    info = commands.add_parser("info", help="status, objective and headline figures of a results file")
+    info.add_argument("results", type=Path)
+    info.set_defaults(func=_cmd_info)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,426 @@
+"""Loading and validating an input case (a folder of one YAML settings file and CSV tables).
+
+Validation happens here, before any Pyomo object exists: every problem found in
+every table is collected and reported together as an :class:`InputError`, each
+naming the file, the row (as the line number in the CSV file), the column, the
+bad value and what was expected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .schema import SETTINGS, TABLES, TABLE_BY_NAME, Column, Table
+
+SETTINGS_FILE = "settings.yaml"
+#: free-text columns any table may carry for documentation (never read by the model)
+DOCUMENTATION_COLUMNS = ("source", "sources", "note", "notes", "comment", "reference")
+TRUE_WORDS = {"true", "yes", "1", "y", "t"}
+FALSE_WORDS = {"false", "no", "0", "n", "f"}
+
+
+@dataclass(frozen=True)
+class InputIssue:
+    """One problem in the input case."""
+
+    file: str
+    row: int | None  # line number in the file (header = line 1)
+    column: str | None
+    value: object
+    expected: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", line {self.row}"
+        if self.column:
+            where += f", column '{self.column}'"
+        value = "" if self.value is None else f": got {self.value!r}"
+        return f"{where}{value}; expected {self.expected}"
+
+
+class InputError(Exception):
+    """The case has errors; ``issues`` lists all of them."""
+
+    def __init__(self, issues: list[InputIssue], case_path: Path | str = ""):
+        self.issues = list(issues)
+        self.case_path = str(case_path)
+        super().__init__(self.report())
+
+    def report(self) -> str:
+        head = f"{len(self.issues)} error(s) in input case {self.case_path}:"
+        return "\n".join([head] + [f"  - {issue}" for issue in self.issues])
+
+
+@dataclass
+class Case:
+    """A validated input case: settings plus typed tables with defaults filled in."""
+
+    path: Path
+    settings: dict
+    tables: dict[str, pd.DataFrame]
+    input_hash: str
+    source_files: list[str] = field(default_factory=list)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+    @property
+    def name(self) -> str:
+        return str(self.settings["name"])
+
+    @property
+    def periods(self) -> list[int]:
+        return self.tables["periods"]["period"].tolist()
+
+    @property
+    def regions(self) -> list[str]:
+        return self.tables["regions"]["region"].tolist()
+
+    @property
+    def technologies(self) -> list[str]:
+        return self.tables["technologies"]["technology"].tolist()
+
+    @property
+    def carriers(self) -> list[str]:
+        return self.tables["carriers"]["carrier"].tolist()
+
+    @property
+    def times(self) -> list[int]:
+        return self.tables["time_steps"]["time"].tolist()
+
+    def summary(self) -> dict[str, int]:
+        """Sizes of the case's sets."""
+        tables = self.tables
+        return {
+            "regions": len(tables["regions"]),
+            "periods": len(tables["periods"]),
+            "time_steps": len(tables["time_steps"]),
+            "technologies": len(tables["technologies"]),
+            "carriers": len(tables["carriers"]),
+            "corridors": len(tables["corridors"]),
+        }
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _parse_column(raw: pd.Series, column: Column, file: str, issues: list[InputIssue]) -> pd.Series:
+    """Turn a column of raw strings into typed values, recording each bad cell."""
+    text = raw.fillna("").astype(str).str.strip()
+    blank = text == ""
+    lines = raw.index.to_numpy() + 2  # header is line 1
+
+    def report(mask: np.ndarray, expected: str) -> None:
+        for line, value in zip(lines[mask], raw[mask]):
+            issues.append(InputIssue(file, int(line), column.name, value, expected))
+
+    if column.required:
+        missing = blank.to_numpy()
+        report(missing, column.expected() + " (the value is required)")
+    if column.kind == "str":
+        values = text.where(~blank, column.default if column.default is not None else "")
+        if column.choices:
+            bad = ~blank & ~text.isin(column.choices)
+            report(bad.to_numpy(), column.expected())
+        return values.astype(object)
+    if column.kind == "bool":
+        lowered = text.str.lower()
+        is_true = lowered.isin(TRUE_WORDS)
+        is_false = lowered.isin(FALSE_WORDS)
+        bad = ~blank & ~is_true & ~is_false
+        report(bad.to_numpy(), column.expected())
+        default = bool(column.default) if column.default is not None else False
+        return pd.Series(np.where(blank, default, is_true), index=raw.index, dtype=bool)
+    # numbers
+    numbers = pd.to_numeric(text.where(~blank, None), errors="coerce")
+    lowered = text.str.lower()
+    not_a_number = ~blank & (numbers.isna() | lowered.isin(["nan", "inf", "-inf", "+inf", "infinity"]))
+    report(not_a_number.to_numpy(), column.expected())
+    numbers = numbers.where(~not_a_number)
+    if column.kind == "int":
+        fractional = numbers.notna() & (numbers != np.round(numbers))
+        report(fractional.to_numpy(), column.expected())
+    if column.bounds:
+        low, low_inc, high, high_inc = column.bounds
+        out = pd.Series(False, index=raw.index)
+        if low is not None:
+            out |= (numbers < low) if low_inc else (numbers <= low)
+        if high is not None:
+            out |= (numbers > high) if high_inc else (numbers >= high)
+        out &= numbers.notna()
+        report(out.to_numpy(), column.expected())
+    if column.default is not None:
+        numbers = numbers.where(~blank, column.default)
+    numbers = numbers.astype(float)
+    if column.kind == "int" and numbers.notna().all():
+        return numbers.astype(np.int64)
+    return numbers
+
+
+def _read_table(case_path: Path, table: Table, issues: list[InputIssue]) -> pd.DataFrame:
+    path = case_path / table.file
+    empty = pd.DataFrame({c.name: pd.Series(dtype=_empty_dtype(c)) for c in table.columns})
+    if not path.exists():
+        if table.required:
+            issues.append(InputIssue(table.file, None, None, None, "this required table to exist in the case folder"))
+        return empty
+    try:
+        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, comment="#")
+    except Exception as error:  # pandas raises several parser errors
+        issues.append(InputIssue(table.file, None, None, str(error).strip(), "a readable CSV file with a header line"))
+        return empty
+    raw.columns = [str(c).strip() for c in raw.columns]
+    known = {c.name for c in table.columns}
+    for name in raw.columns:
+        if name not in known and name.lower() not in DOCUMENTATION_COLUMNS:
+            issues.append(
+                InputIssue(
+                    table.file,
+                    1,
+                    name,
+                    None,
+                    "only the columns " + ", ".join(c.name for c in table.columns) + " (or a documentation column: "
+                    + ", ".join(DOCUMENTATION_COLUMNS) + ")",
+                )
+            )
+    if len(set(raw.columns)) != len(raw.columns):
+        issues.append(InputIssue(table.file, 1, None, list(raw.columns), "each column name once"))
+        return empty
+    data = {}
+    for column in table.columns:
+        if column.name not in raw.columns:
+            if column.required:
+                issues.append(InputIssue(table.file, 1, column.name, None, f"a column '{column.name}' ({column.doc})"))
+                return empty
+            default = column.default
+            data[column.name] = pd.Series(
+                [default] * len(raw), index=raw.index, dtype=_empty_dtype(column) if default is None else None
+            )
+            if column.kind == "float" and default is None:
+                data[column.name] = pd.Series(np.nan, index=raw.index)
+            continue
+        data[column.name] = _parse_column(raw[column.name], column, table.file, issues)
+    frame = pd.DataFrame(data, index=raw.index)
+    # duplicated keys
+    key = list(table.key)
+    duplicated = frame.duplicated(subset=key, keep="first")
+    for index in frame.index[duplicated]:
+        values = tuple(frame.loc[index, key])
+        issues.append(
+            InputIssue(table.file, int(index) + 2, ",".join(key), values, f"each ({', '.join(key)}) once (duplicated key)")
+        )
+    return frame
+
+
+def _empty_dtype(column: Column):
+    return {"str": object, "int": np.int64, "float": float, "bool": bool}[column.kind]
+
+
+def _check_references(tables: dict[str, pd.DataFrame], issues: list[InputIssue]) -> None:
+    sets = {
+        "region": set(tables["regions"]["region"]),
+        "technology": set(tables["technologies"]["technology"]),
+        "carrier": set(tables["carriers"]["carrier"]),
+        "period": set(tables["periods"]["period"].dropna()),
+        "time": set(tables["time_steps"]["time"].dropna()),
+    }
+    origin = {"region": "regions.csv", "technology": "technologies.csv", "carrier": "carriers.csv", "period": "periods.csv", "time": "time_steps.csv"}
+    for table in TABLES:
+        frame = tables[table.name]
+        for column in table.columns:
+            if not column.ref or frame.empty:
+                continue
+            values = frame[column.name]
+            present = values.notna() & (values.astype(str) != "")
+            unknown = present & ~values.isin(sets[column.ref])
+            for index in frame.index[unknown]:
+                issues.append(
+                    InputIssue(table.file, int(index) + 2, column.name, values[index], f"a {column.ref} defined in {origin[column.ref]}")
+                )
+
+
+def _check_semantics(tables: dict[str, pd.DataFrame], settings: dict, issues: list[InputIssue]) -> None:
+    periods = tables["periods"]["period"]
+    if len(periods) == 0:
+        issues.append(InputIssue("periods.csv", None, "period", None, "at least one period"))
+    if len(periods) > 1 and periods.notna().all():
+        diffs = periods.diff().iloc[1:]
+        for index in diffs.index[diffs <= 0]:
+            issues.append(InputIssue("periods.csv", int(index) + 2, "period", periods[index], f"a year after {periods[index - 1]} (periods strictly increasing)"))
+    times = tables["time_steps"]["time"]
+    if len(times) == 0:
+        issues.append(InputIssue("time_steps.csv", None, "time", None, "at least one time step"))
+    elif times.notna().all():
+        diffs = times.diff().iloc[1:]
+        for index in diffs.index[diffs <= 0]:
+            issues.append(InputIssue("time_steps.csv", int(index) + 2, "time", times[index], "time steps in strictly increasing order"))
+
+    carriers = tables["carriers"].set_index("carrier")
+    balanced = set(carriers.index[carriers["balance"]])
+    unit = carriers["unit"].to_dict()
+    techs = tables["technologies"]
+    for index, row in techs.iterrows():
+        line = int(index) + 2
+        if row["carrier_out"] in unit and row["carrier_out"] not in balanced:
+            issues.append(InputIssue("technologies.csv", line, "carrier_out", row["carrier_out"], "a carrier with a balance (balance = true in carriers.csv)"))
+        if row["type"] == "storage" and row["carrier_in"]:
+            issues.append(InputIssue("technologies.csv", line, "carrier_in", row["carrier_in"], "blank for a storage technology (it stores carrier_out)"))
+        if row["type"] != "storage":
+            for name in ("duration_h",):
+                if pd.notna(row[name]):
+                    issues.append(InputIssue("technologies.csv", line, name, row[name], "blank for a conversion technology"))
+    tech_type = techs.set_index("technology")["type"].to_dict()
+    tech_in = techs.set_index("technology")["carrier_in"].to_dict()
+    tech_out = techs.set_index("technology")["carrier_out"].to_dict()
+
+    tp = tables["technology_periods"]
+    for index, row in tp.iterrows():
+        tech = row["technology"]
+        if tech not in tech_type:
+            continue
+        c_in, c_out = tech_in[tech], tech_out[tech]
+        if c_in and c_in in unit and c_out in unit and unit[c_in] == unit[c_out] and row["efficiency"] > 1:
+            issues.append(
+                InputIssue("technology_periods.csv", int(index) + 2, "efficiency", row["efficiency"], f"a number in (0, 1] ({c_in} and {c_out} share the unit {unit[c_in]})")
+            )
+        if tech_type[tech] == "storage" and row["efficiency"] != 1:
+            issues.append(
+                InputIssue("technology_periods.csv", int(index) + 2, "efficiency", row["efficiency"], "1 or blank for storage (use efficiency_charge / efficiency_discharge in technologies.csv)")
+            )
+    missing = sorted(set(tech_type) - set(tp["technology"]))
+    for tech in missing:
+        issues.append(InputIssue("technology_periods.csv", None, "technology", tech, f"at least one row for technology '{tech}'"))
+
+    # CO2 capture needs a captured-CO2 carrier with a balance
+    captured = settings.get("co2_captured_carrier")
+    if (tp["capture_rate"] > 0).any():
+        if not captured:
+            first = tp.index[tp["capture_rate"] > 0][0]
+            issues.append(InputIssue("technology_periods.csv", int(first) + 2, "capture_rate", tp.loc[first, "capture_rate"], "0 unless settings.yaml names co2_captured_carrier"))
+    if captured and captured not in balanced:
+        issues.append(InputIssue(SETTINGS_FILE, None, "co2_captured_carrier", captured, "a carrier with a balance in carriers.csv"))
+
+    flows = tables["technology_flows"]
+    for index, row in flows.iterrows():
+        if tech_type.get(row["technology"]) == "storage":
+            issues.append(InputIssue("technology_flows.csv", int(index) + 2, "technology", row["technology"], "a conversion technology"))
+        if row["flow_per_output"] == 0:
+            issues.append(InputIssue("technology_flows.csv", int(index) + 2, "flow_per_output", 0.0, "a non-zero number"))
+
+    for index, row in tables["demand"].iterrows():
+        if row["carrier"] in unit and row["carrier"] not in balanced:
+            issues.append(InputIssue("demand.csv", int(index) + 2, "carrier", row["carrier"], "a carrier with a balance"))
+
+    for index, row in tables["fuel_prices"].iterrows():
+        if row["carrier"] in balanced:
+            issues.append(InputIssue("fuel_prices.csv", int(index) + 2, "carrier", row["carrier"], "a carrier without a balance (balance = false); balanced carriers get their price from the model"))
+    priced = set(tables["fuel_prices"]["carrier"])
+    used = {c for c in tech_in.values() if c} | set(flows.loc[flows["flow_per_output"] < 0, "carrier"])
+    for carrier in sorted(used - balanced - priced):
+        if carrier in unit:
+            issues.append(InputIssue("fuel_prices.csv", None, "carrier", carrier, f"prices for '{carrier}', which technologies consume and which has no balance"))
+
+    for index, row in tables["corridors"].iterrows():
+        line = int(index) + 2
+        if row["carrier"] in unit and row["carrier"] not in balanced:
+            issues.append(InputIssue("corridors.csv", line, "carrier", row["carrier"], "a carrier with a balance (a corridor needs balances at both ends)"))
+        if row["region_from"] == row["region_to"]:
+            issues.append(InputIssue("corridors.csv", line, "region_to", row["region_to"], "a region other than region_from"))
+
+    availability = tables["availability"]
+    for tech in sorted(set(availability["technology"])):
+        if tech_type.get(tech) == "storage":
+            issues.append(InputIssue("availability.csv", None, "technology", tech, "a conversion technology (storage has no availability profile)"))
+
+    capacities = tables["capacities"]
+    for index, row in capacities.iterrows():
+        if pd.notna(row["energy_capacity_GWh"]) and tech_type.get(row["technology"]) == "conversion":
+            issues.append(InputIssue("capacities.csv", int(index) + 2, "energy_capacity_GWh", row["energy_capacity_GWh"], "blank for a conversion technology"))
+
+    limits = tables["capacity_limits"]
+    both = limits["capacity_min_GW"].notna() & limits["capacity_max_GW"].notna() & (limits["capacity_min_GW"] > limits["capacity_max_GW"])
+    for index in limits.index[both]:
+        issues.append(InputIssue("capacity_limits.csv", int(index) + 2, "capacity_min_GW", limits.loc[index, "capacity_min_GW"], f"at most capacity_max_GW ({limits.loc[index, 'capacity_max_GW']})"))
+
+
+def _load_settings(case_path: Path, issues: list[InputIssue]) -> dict:
+    path = case_path / SETTINGS_FILE
+    settings: dict = {}
+    if not path.exists():
+        issues.append(InputIssue(SETTINGS_FILE, None, None, None, "a settings file in the case folder"))
+    else:
+        try:
+            loaded = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as error:
+            issues.append(InputIssue(SETTINGS_FILE, None, None, str(error), "valid YAML"))
+            loaded = {}
+        if not isinstance(loaded, dict):
+            issues.append(InputIssue(SETTINGS_FILE, None, None, type(loaded).__name__, "a mapping of setting: value"))
+            loaded = {}
+        settings.update(loaded)
+    known = {s.name for s in SETTINGS}
+    for key in settings:
+        if key not in known:
+            issues.append(InputIssue(SETTINGS_FILE, None, key, settings[key], "a known setting: " + ", ".join(sorted(known))))
+    for setting in SETTINGS:
+        settings.setdefault(setting.name, setting.default)
+    if settings["solver"] is None:
+        settings["solver"] = {}
+    if settings["name"] == "case":
+        settings["name"] = case_path.name
+    for key, low in (("discount_rate", 0.0), ("value_of_lost_load_CNY_per_MWh", 0.0), ("last_period_years", 0.0)):
+        value = settings.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not np.isfinite(value) or value < low or (key == "last_period_years" and value <= 0):
+            issues.append(InputIssue(SETTINGS_FILE, None, key, value, f"a number >= {low}" if key != "last_period_years" else "a number of years > 0"))
+    if not isinstance(settings["solver"], dict):
+        issues.append(InputIssue(SETTINGS_FILE, None, "solver", settings["solver"], "a mapping of HiGHS option: value"))
+        settings["solver"] = {}
+    return settings
+
+
+def hash_case(case_path: Path) -> tuple[str, list[str]]:
+    """SHA-256 over the settings and every CSV file of the case (names and bytes)."""
+    digest = hashlib.sha256()
+    files = sorted([case_path / SETTINGS_FILE] + [case_path / t.file for t in TABLES])
+    used = []
+    for path in files:
+        if path.exists():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+            used.append(path.name)
+    return digest.hexdigest(), used
+
+
+def load_case(path: str | Path) -> Case:
+    """Read and validate a case folder; raise :class:`InputError` listing every problem."""
+    case_path = Path(path)
+    if not case_path.is_dir():
+        raise InputError([InputIssue(str(case_path), None, None, None, "a case folder (settings.yaml plus CSV tables)")], case_path)
+    issues: list[InputIssue] = []
+    settings = _load_settings(case_path, issues)
+    tables = {table.name: _read_table(case_path, table, issues) for table in TABLES}
+    if not issues:
+        _check_references(tables, issues)
+    if not issues:
+        _check_semantics(tables, settings, issues)
+    if issues:
+        raise InputError(issues, case_path)
+    for name, frame in tables.items():
+        tables[name] = frame.reset_index(drop=True)
+    if settings["base_year"] is None:
+        settings["base_year"] = int(tables["periods"]["period"].iloc[0])
+    input_hash, files = hash_case(case_path)
+    return Case(case_path, settings, tables, input_hash, files)
+
+
+def table_schema(name: str) -> Table:
+    return TABLE_BY_NAME[name]

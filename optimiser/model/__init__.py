@@ -1,0 +1,72 @@
+"""Model building: one module per subsystem, each adding its variables, constraints,
+balance terms and costs to a shared :class:`Model` (see docs/model.md for the maths).
+
+Order of assembly (:func:`build_model`):
+
+1. :mod:`.balance` creates the carrier balances (rows known from the data) and the demand;
+2. :mod:`.policy` creates the CO2 accounting rows;
+3. :mod:`.investment` adds capacity and its vintages for technologies;
+4. :mod:`.generation`, :mod:`.storage`, :mod:`.transmission` add operation, their terms
+   in the balances and CO2 rows, and their costs;
+5. :mod:`.policy` adds caps and taxes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from ..inputs import Case
+from .data import ModelData
+from .linear import ConstraintFamily, LinearProgram, VariableFamily
+
+
+@dataclass
+class Model:
+    """A built optimisation model: the data, the linear programme and its Pyomo form."""
+
+    case: Case
+    data: ModelData
+    lp: LinearProgram
+    pyomo: object = None
+    timings: dict = field(default_factory=dict)
+
+    def var(self, name: str) -> VariableFamily:
+        return self.lp.variables[name]
+
+    def con(self, name: str) -> ConstraintFamily:
+        return self.lp.constraints[name]
+
+    def has_var(self, name: str) -> bool:
+        return name in self.lp.variables
+
+    def statistics(self) -> dict:
+        return self.lp.statistics()
+
+
+def build_model(case: Case, pyomo: bool = True) -> Model:
+    """Build the optimisation model of a validated case.
+
+    ``pyomo=False`` skips creating the Pyomo component objects (the HiGHS model is
+    passed from the same arrays either way); sweeps and benchmarks use it.
+    """
+    from . import balance, generation, investment, policy, storage, transmission
+
+    start = time.perf_counter()
+    data = ModelData.from_case(case)
+    lp = LinearProgram(data.n_time, data.time["time"].to_numpy())
+    model = Model(case, data, lp)
+    balance.add_balances(model)
+    policy.add_emission_accounting(model)
+    investment.add_capacity(model)
+    generation.add_conversion(model)
+    storage.add_storage(model)
+    transmission.add_corridors(model)
+    policy.add_caps_and_taxes(model)
+    lp.finish()
+    model.timings["build_arrays_s"] = time.perf_counter() - start
+    if pyomo:
+        start = time.perf_counter()
+        model.pyomo = lp.to_pyomo(case.name)
+        model.timings["build_pyomo_s"] = time.perf_counter() - start
+    return model

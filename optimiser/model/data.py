@@ -1,0 +1,300 @@
+"""Bulk preparation of a validated case into the arrays and sparse index sets the model needs.
+
+Everything here is pandas/numpy on whole tables; no Pyomo, no per-element loops
+over time.  Units are converted once, here, into the model's scaled units:
+GW, GWh per time step, TWh and Mt per year, billion CNY.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .. import economics
+from ..inputs import Case
+
+#: CNY/kW -> billion CNY/GW ; CNY/kWh -> billion CNY/GWh
+PER_KW_TO_BN_PER_GW = 1e-3
+#: CNY/MWh x GWh -> billion CNY
+PER_MWH_TO_BN_PER_GWH = 1e-6
+#: GWh -> TWh, kt -> Mt
+GWH_TO_TWH = 1e-3
+#: CNY/t x Mt -> billion CNY
+PER_T_TO_BN_PER_MT = 1e-3
+
+PERIOD_PARAMETERS = ["capex_CNY_per_kW", "capex_energy_CNY_per_kWh", "fom_CNY_per_kW_yr", "vom_CNY_per_MWh", "efficiency", "capture_rate"]
+
+
+def interpolate_by_period(frame: pd.DataFrame, key: str, periods: list[int], columns: list[str]) -> pd.DataFrame:
+    """Fill every (key, period) by linear interpolation between given periods, constant beyond them."""
+    pieces = []
+    periods_index = pd.Index(periods, name="period")
+    for name, group in frame.groupby(key, sort=False):
+        group = group.set_index("period")[columns].sort_index()
+        full = group.reindex(group.index.union(periods_index)).interpolate(method="index", limit_direction="both")
+        full = full.loc[periods_index]
+        full[key] = name
+        pieces.append(full.reset_index())
+    if not pieces:
+        return pd.DataFrame(columns=[key, "period"] + columns)
+    return pd.concat(pieces, ignore_index=True)[[key, "period"] + columns]
+
+
+@dataclass
+class ModelData:
+    """Everything the model builders read, in model units."""
+
+    case: Case
+    periods: np.ndarray  # (P,) years
+    years: np.ndarray  # (P,) years each period stands for
+    weights: np.ndarray  # (P,) discounted objective weight of each period
+    time: pd.DataFrame  # time, weight_h, duration_h, representative_period
+    technologies: pd.DataFrame  # indexed by technology
+    tech_period: pd.DataFrame  # technology, period + parameters (interpolated)
+    carriers: pd.DataFrame  # indexed by carrier
+    capacity_keys: pd.DataFrame  # technology, region, period: where capacity may be > 0
+    build_keys: pd.DataFrame  # technology, region, period: where capacity may be built
+    existing: pd.DataFrame  # technology, region, period, capacity_GW, energy_capacity_GWh (active existing)
+    flows: pd.DataFrame  # technology, period, carrier, flow (signed, per unit of activity) incl. main in/out and capture
+    emission_factor: pd.DataFrame  # technology, period, co2 (kt per GWh of activity: net atmospheric)
+    corridors: pd.DataFrame
+
+    @property
+    def n_time(self) -> int:
+        return len(self.time)
+
+    @property
+    def period_index(self) -> dict:
+        return {int(p): i for i, p in enumerate(self.periods)}
+
+    def periods_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({"period": self.periods.astype(np.int64)})
+
+    def weight_of(self, periods) -> np.ndarray:
+        """Objective weight of each period in ``periods``."""
+        return self.weights[pd.Index(self.periods).get_indexer(np.asarray(periods))]
+
+    # ------------------------------------------------------------ construction
+    @classmethod
+    def from_case(cls, case: Case) -> "ModelData":
+        settings = case.settings
+        periods = np.asarray(case.periods, dtype=np.int64)
+        years = economics.period_years(periods, settings.get("last_period_years"))
+        weights = economics.discount_weights(periods, years, float(settings["discount_rate"]), int(settings["base_year"]))
+        time = case["time_steps"].copy()
+
+        technologies = case["technologies"].set_index("technology", drop=False).copy()
+        technologies["wacc"] = technologies["wacc"].fillna(float(settings["discount_rate"]))
+        technologies["annuity"] = economics.annuity_factor(technologies["wacc"], technologies["lifetime_years"])
+        tech_period = interpolate_by_period(case["technology_periods"], "technology", list(periods), PERIOD_PARAMETERS)
+        carriers = case["carriers"].set_index("carrier", drop=False)
+
+        existing_raw = case["capacities"].copy()
+        existing = _active_existing(existing_raw, technologies, periods)
+        capacity_keys, build_keys = _capacity_sets(case, technologies, existing, periods)
+        flows, emission_factor = _conversion_flows(case, technologies, tech_period, carriers)
+        corridors = case["corridors"].copy()
+        if not corridors.empty:
+            corridors["wacc"] = corridors["wacc"].fillna(float(settings["discount_rate"]))
+            corridors["build_year"] = corridors["build_year"].fillna(settings["base_year"]).astype(int)
+            corridors["annuity"] = economics.annuity_factor(corridors["wacc"], corridors["lifetime_years"])
+            corridors["efficiency"] = 1.0 - corridors["loss_per_1000km"] * corridors["length_km"] / 1000.0
+        return cls(
+            case=case,
+            periods=periods,
+            years=years,
+            weights=weights,
+            time=time,
+            technologies=technologies,
+            tech_period=tech_period,
+            carriers=carriers,
+            capacity_keys=capacity_keys,
+            build_keys=build_keys,
+            existing=existing,
+            flows=flows,
+            emission_factor=emission_factor,
+            corridors=corridors,
+        )
+
+    # ------------------------------------------------------------ lookups
+    def tech_param(self, keys: pd.DataFrame, parameter: str) -> np.ndarray:
+        """Period parameter for each (technology, period) row of ``keys``."""
+        table = self.tech_period.set_index(["technology", "period"])[parameter]
+        return table.reindex(pd.MultiIndex.from_frame(keys[["technology", "period"]])).to_numpy(dtype=float)
+
+    def tech_static(self, keys: pd.DataFrame, attribute: str) -> np.ndarray:
+        return self.technologies[attribute].reindex(keys["technology"]).to_numpy()
+
+    def limits(self, keys: pd.DataFrame, column: str) -> np.ndarray:
+        """Capacity limit ``column`` for (technology, region, period) keys; NaN where none is set."""
+        limits = self.case["capacity_limits"]
+        out = np.full(len(keys), np.nan)
+        if limits.empty:
+            return out
+        specific = limits[limits["period"].notna()].astype({"period": np.int64})
+        general = limits[limits["period"].isna()]
+        if not general.empty:
+            merged = keys[["technology", "region"]].merge(general[["technology", "region", column]], how="left", on=["technology", "region"])
+            out = merged[column].to_numpy(dtype=float)
+        if not specific.empty:
+            merged = keys[["technology", "region", "period"]].merge(
+                specific[["technology", "region", "period", column]], how="left", on=["technology", "region", "period"]
+            )
+            value = merged[column].to_numpy(dtype=float)
+            out = np.where(np.isnan(value), out, value)
+        return out
+
+    def availability(self, keys: pd.DataFrame) -> np.ndarray:
+        """Availability per (technology, region) row of ``keys`` and time step: shape (n, T)."""
+        n_time = self.n_time
+        out = np.broadcast_to(self.tech_static(keys, "availability_max").astype(float)[:, None], (len(keys), n_time)).copy()
+        profiles = self.case["availability"]
+        if profiles.empty or len(keys) == 0:
+            return out
+        wide = profiles.pivot_table(index=["technology", "region"], columns="time", values="availability", aggfunc="first")
+        wide = wide.reindex(columns=self.time["time"].to_numpy())
+        rows = wide.index.get_indexer(pd.MultiIndex.from_frame(keys[["technology", "region"]]))
+        has = rows >= 0
+        values = wide.to_numpy()[rows[has]]
+        out[has] = np.where(np.isnan(values), out[has], values)
+        return out
+
+    def demand(self) -> pd.DataFrame:
+        """Demand rows (carrier, region, period) with an (n, T) array of GW per time step in ``.attrs['profile']``."""
+        demand = self.case["demand"]
+        demand = demand[demand["demand_TWh"] > 0].reset_index(drop=True)
+        weight = self.time["weight_h"].to_numpy()
+        shape = np.ones((len(demand), self.n_time))
+        profiles = self.case["demand_profiles"]
+        if not profiles.empty and len(demand):
+            wide = profiles.pivot_table(index=["carrier", "region"], columns="time", values="profile", aggfunc="first")
+            wide = wide.reindex(columns=self.time["time"].to_numpy())
+            rows = wide.index.get_indexer(pd.MultiIndex.from_frame(demand[["carrier", "region"]]))
+            has = rows >= 0
+            values = wide.to_numpy()[rows[has]]
+            shape[has] = np.where(np.isnan(values), 0.0, values)
+        total = shape @ weight  # hours-weighted sum of the shape
+        total = np.where(total > 0, total, 1.0)
+        energy_GWh = demand["demand_TWh"].to_numpy() * 1e3
+        demand.attrs["GW"] = shape * (energy_GWh / total)[:, None]
+        return demand
+
+    def fuel_price(self, keys: pd.DataFrame) -> np.ndarray:
+        """Price in CNY/MWh for (carrier, region, period) keys; 0 where none applies."""
+        prices = self.case["fuel_prices"]
+        if prices.empty or len(keys) == 0:
+            return np.zeros(len(keys))
+        out = np.full(len(keys), np.nan)
+        filled = []
+        for region_specific in (False, True):
+            part = prices[(prices["region"] != "") == region_specific]
+            if part.empty:
+                continue
+            on = ["carrier", "region"] if region_specific else ["carrier"]
+            full = interpolate_by_period(
+                part.assign(_key=part[on].astype(str).agg("|".join, axis=1)), "_key", list(self.periods), ["price_CNY_per_MWh"]
+            )
+            full[on] = full["_key"].str.split("|", expand=True).to_numpy() if region_specific else full[["_key"]].to_numpy()
+            merged = keys.merge(full[on + ["period", "price_CNY_per_MWh"]], how="left", on=on + ["period"])
+            filled.append(merged["price_CNY_per_MWh"].to_numpy(dtype=float))
+        for values in filled:
+            out = np.where(np.isnan(values), out, values)
+        return np.nan_to_num(out, nan=0.0)
+
+
+def _active_existing(existing: pd.DataFrame, technologies: pd.DataFrame, periods: np.ndarray) -> pd.DataFrame:
+    """Existing capacity standing in each period (retired at build_year + lifetime)."""
+    columns = ["technology", "region", "period", "capacity_GW", "energy_capacity_GWh"]
+    if existing.empty:
+        return pd.DataFrame(columns=columns)
+    existing = existing.copy()
+    lifetime = technologies["lifetime_years"].reindex(existing["technology"]).to_numpy()
+    duration = technologies["duration_h"].reindex(existing["technology"]).to_numpy()
+    energy = existing["energy_capacity_GWh"].to_numpy(dtype=float)
+    existing["energy_capacity_GWh"] = np.where(np.isnan(energy), np.nan_to_num(duration) * existing["capacity_GW"].to_numpy(), energy)
+    rows = []
+    for period in periods:
+        standing = existing[(existing["build_year"] <= period) & (period < existing["build_year"] + lifetime)]
+        summed = standing.groupby(["technology", "region"], as_index=False)[["capacity_GW", "energy_capacity_GWh"]].sum()
+        summed["period"] = int(period)
+        rows.append(summed)
+    result = pd.concat(rows, ignore_index=True)[columns]
+    return result[result["capacity_GW"] > 0].reset_index(drop=True)
+
+
+def _capacity_sets(case: Case, technologies: pd.DataFrame, existing: pd.DataFrame, periods: np.ndarray):
+    """Sparse sets: where capacity may be built (build_keys) and where it may stand (capacity_keys)."""
+    regions = case.regions
+    expandable = technologies.loc[technologies["expandable"], "technology"]
+    grid = pd.MultiIndex.from_product([expandable, regions, periods], names=["technology", "region", "period"]).to_frame(index=False)
+    grid["period"] = grid["period"].astype(np.int64)
+    data_stub = ModelData.__new__(ModelData)
+    data_stub.case = case
+    cap_max = ModelData.limits(data_stub, grid, "capacity_max_GW")
+    new_max = ModelData.limits(data_stub, grid, "capacity_new_max_GW")
+    buildable = ~((cap_max == 0) | (new_max == 0))
+    build_keys = grid[buildable].reset_index(drop=True)
+
+    # capacity may stand in (t, r, p) if some vintage built at v <= p < v + L or existing capacity stands there
+    lifetime = technologies["lifetime_years"]
+    pieces = [existing[["technology", "region", "period"]]]
+    if not build_keys.empty:
+        vintages = build_keys.rename(columns={"period": "vintage"})
+        crossed = vintages.merge(pd.DataFrame({"period": periods.astype(np.int64)}), how="cross")
+        life = lifetime.reindex(crossed["technology"]).to_numpy()
+        standing = (crossed["vintage"] <= crossed["period"]) & (crossed["period"] < crossed["vintage"] + life)
+        pieces.append(crossed.loc[standing, ["technology", "region", "period"]])
+    capacity_keys = pd.concat(pieces, ignore_index=True).drop_duplicates()
+    order = {t: i for i, t in enumerate(technologies.index)}
+    region_order = {r: i for i, r in enumerate(regions)}
+    capacity_keys = capacity_keys.assign(
+        _t=capacity_keys["technology"].map(order), _r=capacity_keys["region"].map(region_order)
+    ).sort_values(["_t", "_r", "period"]).drop(columns=["_t", "_r"]).reset_index(drop=True)
+    capacity_keys["period"] = capacity_keys["period"].astype(np.int64)
+    return capacity_keys, build_keys
+
+
+def _conversion_flows(case: Case, technologies: pd.DataFrame, tech_period: pd.DataFrame, carriers: pd.DataFrame):
+    """Signed carrier flows per unit of activity and the net atmospheric CO2 factor of conversion technologies.
+
+    Activity is the output flow of ``carrier_out``.  Inputs are negative.  Captured CO2
+    (capture rate x CO2 content of the inputs) becomes an output of the captured-CO2 carrier.
+    Net atmospheric emissions per unit of activity = fossil CO2 content of the inputs minus
+    all captured CO2 produced (which makes capture from biomass or air a removal).
+    """
+    conversion = technologies[technologies["type"] == "conversion"]
+    tp = tech_period[tech_period["technology"].isin(conversion.index)].copy()
+    tp["carrier_out"] = conversion["carrier_out"].reindex(tp["technology"]).to_numpy()
+    tp["carrier_in"] = conversion["carrier_in"].reindex(tp["technology"]).to_numpy()
+    rows = [tp.assign(carrier=tp["carrier_out"], flow=1.0)[["technology", "period", "carrier", "flow"]]]
+    has_input = tp["carrier_in"] != ""
+    inputs = tp[has_input]
+    rows.append(inputs.assign(carrier=inputs["carrier_in"], flow=-1.0 / inputs["efficiency"])[["technology", "period", "carrier", "flow"]])
+    extra = case["technology_flows"]
+    if not extra.empty:
+        extra_rows = tp[["technology", "period"]].merge(extra, on="technology")
+        rows.append(extra_rows.rename(columns={"flow_per_output": "flow"})[["technology", "period", "carrier", "flow"]])
+    flows = pd.concat(rows, ignore_index=True)
+
+    content = carriers["co2_content_t_per_MWh"]
+    fossil = content * (~carriers["biogenic"]).astype(float)
+    consumed = flows[flows["flow"] < 0]
+    per_tech = consumed.assign(
+        content=-consumed["flow"] * content.reindex(consumed["carrier"]).to_numpy(),
+        fossil=-consumed["flow"] * fossil.reindex(consumed["carrier"]).to_numpy(),
+    ).groupby(["technology", "period"], as_index=False)[["content", "fossil"]].sum()
+    factor = tp[["technology", "period", "capture_rate"]].merge(per_tech, how="left", on=["technology", "period"]).fillna({"content": 0.0, "fossil": 0.0})
+    factor["captured"] = factor["capture_rate"] * factor["content"]
+    captured_carrier = case.settings.get("co2_captured_carrier")
+    if captured_carrier:
+        capture_rows = factor.loc[factor["captured"] > 0, ["technology", "period", "captured"]].rename(columns={"captured": "flow"})
+        flows = pd.concat([flows, capture_rows.assign(carrier=captured_carrier)], ignore_index=True)
+        flows = flows.groupby(["technology", "period", "carrier"], as_index=False, sort=False)["flow"].sum()
+        produced = flows[(flows["carrier"] == captured_carrier) & (flows["flow"] > 0)].groupby(["technology", "period"])["flow"].sum()
+        factor["co2_out"] = produced.reindex(pd.MultiIndex.from_frame(factor[["technology", "period"]])).fillna(0.0).to_numpy()
+    else:
+        factor["co2_out"] = 0.0
+    factor["co2"] = factor["fossil"] - factor["co2_out"]
+    return flows, factor[["technology", "period", "co2", "captured"]]

@@ -1,0 +1,89 @@
+"""Conversion technologies: output (activity) limited by availability x capacity, carrier flows,
+minimum load, annual energy budgets, variable and fuel costs, CO2 emissions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .data import GWH_TO_TWH, PER_MWH_TO_BN_PER_GWH
+
+
+def add_conversion(model) -> None:
+    data, lp = model.data, model.lp
+    keys = data.capacity_keys
+    is_conversion = data.tech_static(keys, "type") == "conversion"
+    capacity_pos = np.flatnonzero(is_conversion)
+    keys = keys[is_conversion].reset_index(drop=True)
+    everyone = np.arange(len(keys))
+    weight = data.time["weight_h"].to_numpy()
+
+    generation = lp.add_variables("generation", keys, timed=True, units="GW", doc="Output of the technology's output carrier")
+    capacity = model.var("capacity")
+
+    # generation[t,r,p,h] - availability[t,r,h] * capacity[t,r,p] <= 0
+    availability = data.availability(keys)
+    limit = lp.add_constraints("generation_availability", keys, "<=", 0.0, timed=True, units="GW", doc="Output <= availability x capacity")
+    limit.add(generation, everyone, everyone, 1.0)
+    limit.add(capacity, capacity_pos, everyone, -availability)
+
+    # generation[t,r,p,h] - min_load[t] * capacity[t,r,p] >= 0
+    min_load = data.tech_static(keys, "min_load_fraction").astype(float)
+    must_run = np.flatnonzero(min_load > 0)
+    if len(must_run):
+        minimum = lp.add_constraints(
+            "generation_minimum", keys.iloc[must_run], ">=", 0.0, timed=True, units="GW", doc="Output >= minimum load x capacity"
+        )
+        rows = np.arange(len(must_run))
+        minimum.add(generation, must_run, rows, 1.0)
+        minimum.add(capacity, capacity_pos[must_run], rows, -np.broadcast_to(min_load[must_run][:, None], (len(must_run), data.n_time)))
+
+    # carrier flows into the balances: sum over carriers of flow[t,p,c] * generation
+    balance = model.con("balance")
+    joined = keys.assign(_key=everyone).merge(data.flows, on=["technology", "period"])
+    balanced = data.carriers["balance"].reindex(joined["carrier"]).to_numpy()
+    into = joined[balanced]
+    balance.add(generation, into["_key"].to_numpy(), balance.locate(into), into["flow"].to_numpy()[:, None])
+
+    # annual energy budgets: sum_h weight_h * generation / 1000 <= budget (TWh/yr)
+    budgets = data.case["energy_budgets"]
+    if not budgets.empty:
+        general = budgets[budgets["period"].isna()].drop(columns="period").merge(data.periods_frame(), how="cross")
+        specific = budgets[budgets["period"].notna()].astype({"period": np.int64})
+        table = (
+            general.merge(specific[["technology", "region", "period"]], how="left", indicator=True)
+            .query("_merge == 'left_only'")
+            .drop(columns="_merge")
+        )
+        import pandas as pd
+
+        table = pd.concat([table, specific], ignore_index=True)
+        table = table.merge(keys.assign(_key=everyone), on=["technology", "region", "period"])
+        if len(table):
+            energy = lp.add_constraints(
+                "energy_budget", table[["technology", "region", "period"]], "<=", table["energy_max_TWh"].to_numpy(), units="TWh/yr",
+                doc="Annual output <= energy budget",
+            )
+            energy.add(generation, table["_key"].to_numpy(), np.arange(len(table)), weight[None, :] * GWH_TO_TWH)
+
+    # variable O&M and fuel: weight_h * (vom + sum of fuel prices x inputs) per GWh, discounted
+    period_weight = data.weight_of(keys["period"])
+    vom = data.tech_param(keys, "vom_CNY_per_MWh")
+    bought = joined[~balanced & (joined["flow"] < 0)]
+    fuel = np.zeros(len(keys))
+    if len(bought):
+        price = data.fuel_price(bought.assign(region=bought["region"])[["carrier", "region", "period"]])
+        np.add.at(fuel, bought["_key"].to_numpy(), -bought["flow"].to_numpy() * price)
+    for name, per_mwh in (("variable_om", vom), ("fuel", fuel)):
+        coef = (per_mwh * PER_MWH_TO_BN_PER_GWH * period_weight)[:, None] * weight[None, :]
+        for period in data.periods:
+            mask = (keys["period"] == period).to_numpy()
+            lp.add_cost((name, int(period)), generation, everyone[mask], coef[mask])
+
+    # CO2: net atmospheric emissions per unit of output (kt/GWh) into co2_emissions[r, p] (Mt/yr)
+    factor = keys.merge(data.emission_factor, how="left", on=["technology", "period"])["co2"].fillna(0.0).to_numpy()
+    emits = np.flatnonzero(factor != 0)
+    if len(emits):
+        accounting = model.con("co2_accounting")
+        rows = accounting.locate(keys.iloc[emits])
+        accounting.add(generation, emits, rows, (factor[emits] * GWH_TO_TWH)[:, None] * weight[None, :])
+    model.generation_capacity_pos = capacity_pos

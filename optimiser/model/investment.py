@@ -1,0 +1,66 @@
+"""Capacity of technologies: vintaged new builds, installed capacity, limits, capital and fixed costs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import economics
+from .data import PER_KW_TO_BN_PER_GW
+
+
+def vintage_pairs(build_keys: pd.DataFrame, periods: np.ndarray, lifetime: pd.Series) -> pd.DataFrame:
+    """(technology, region, vintage, period) for every period in which a vintage stands."""
+    vintages = build_keys.rename(columns={"period": "vintage"})
+    vintages["_build"] = np.arange(len(vintages))
+    crossed = vintages.merge(pd.DataFrame({"period": np.asarray(periods, dtype=np.int64)}), how="cross")
+    standing = economics.active(crossed["vintage"], lifetime.reindex(crossed["technology"]).to_numpy(), crossed["period"])
+    return crossed[np.asarray(standing)].reset_index(drop=True)
+
+
+def add_capacity(model) -> None:
+    """Variables capacity_new[t, r, v] and capacity[t, r, p] (GW) with their vintage link, limits and costs."""
+    data, lp = model.data, model.lp
+    build = data.build_keys
+    new_max = data.limits(build, "capacity_new_max_GW")
+    capacity_new = lp.add_variables(
+        "capacity_new", build, upper=np.nan_to_num(new_max, nan=np.inf), units="GW", doc="Capacity built in the period"
+    )
+
+    keys = data.capacity_keys
+    existing = keys.merge(data.existing, how="left", on=["technology", "region", "period"])["capacity_GW"].fillna(0.0).to_numpy()
+    cap_max = data.limits(keys, "capacity_max_GW")
+    upper = np.where(np.isnan(cap_max), np.inf, np.maximum(cap_max, existing))
+    capacity = lp.add_variables("capacity", keys, lower=existing, upper=upper, units="GW", doc="Installed capacity")
+
+    # capacity[t,r,p] - sum_{v <= p < v + L} capacity_new[t,r,v] = existing[t,r,p]
+    vintage = lp.add_constraints(
+        "capacity_vintage", keys, "==", existing, units="GW", doc="Installed = existing standing + new builds standing"
+    )
+    everyone = np.arange(len(keys))
+    vintage.add(capacity, everyone, everyone, 1.0)
+    pairs = vintage_pairs(build, data.periods, data.technologies["lifetime_years"])
+    vintage.add(capacity_new, pairs["_build"].to_numpy(), vintage.locate(pairs), -1.0)
+
+    # capacity[t,r,p] >= capacity_min[t,r,p]
+    cap_min = data.limits(keys, "capacity_min_GW")
+    has_min = ~np.isnan(cap_min) & (cap_min > existing)
+    if has_min.any():
+        minimum = lp.add_constraints(
+            "capacity_minimum", keys[has_min], ">=", cap_min[has_min], units="GW", doc="Installed capacity >= minimum", elastic=True
+        )
+        positions = np.flatnonzero(has_min)
+        minimum.add(capacity, positions, np.arange(len(positions)), 1.0)
+
+    # costs: annuity of the overnight cost in every period the vintage stands; fixed O&M on installed capacity
+    capex = data.tech_param(build, "capex_CNY_per_kW") * PER_KW_TO_BN_PER_GW
+    annuity = data.tech_static(build, "annuity").astype(float)
+    pair_capex = (capex * annuity)[pairs["_build"].to_numpy()] * data.weight_of(pairs["period"])
+    for period in data.periods:
+        mask = (pairs["period"] == period).to_numpy()
+        lp.add_cost(("capex", int(period)), capacity_new, pairs["_build"].to_numpy()[mask], pair_capex[mask])
+    fom = data.tech_param(keys, "fom_CNY_per_kW_yr") * PER_KW_TO_BN_PER_GW * data.weight_of(keys["period"])
+    for period in data.periods:
+        mask = (keys["period"] == period).to_numpy()
+        lp.add_cost(("fixed_om", int(period)), capacity, everyone[mask], fom[mask])
+    model.vintage_pairs = pairs

@@ -1,0 +1,71 @@
+"""Corridors of any carrier: vintaged capacity, flows both ways with losses at the receiving end."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import economics
+from .data import PER_KW_TO_BN_PER_GW
+
+
+def add_corridors(model) -> None:
+    data, lp = model.data, model.lp
+    corridors = data.corridors
+    if corridors.empty:
+        return
+    periods = data.periods.astype(np.int64)
+    n_time = data.n_time
+    grid = corridors[["corridor"]].merge(pd.DataFrame({"period": periods}), how="cross")
+    grid = grid.join(corridors.set_index("corridor"), on="corridor")
+
+    # existing capacity stands while build_year <= p < build_year + lifetime
+    existing = np.where(economics.active(grid["build_year"], grid["lifetime_years"], grid["period"]), grid["capacity_GW"], 0.0)
+
+    # new capacity: expandable corridors in every period
+    build = grid.loc[grid["expandable"], ["corridor", "period"]].reset_index(drop=True)
+    capacity_new = lp.add_variables("corridor_capacity_new", build, units="GW", doc="Corridor capacity built in the period")
+
+    # which (vintage, period) pairs stand
+    vintages = build.rename(columns={"period": "vintage"}).assign(_build=np.arange(len(build)))
+    pairs = vintages.merge(pd.DataFrame({"period": periods}), how="cross")
+    life = corridors.set_index("corridor")["lifetime_years"].reindex(pairs["corridor"]).to_numpy()
+    pairs = pairs[np.asarray(economics.active(pairs["vintage"], life, pairs["period"]))].reset_index(drop=True)
+
+    keys = grid[["corridor", "period"]]
+    cap_max = grid["capacity_max_GW"].to_numpy(dtype=float)
+    upper = np.where(np.isnan(cap_max), np.inf, np.maximum(cap_max, existing))
+    capacity = lp.add_variables("corridor_capacity", keys, lower=existing, upper=upper, units="GW", doc="Corridor capacity (each direction)")
+    everyone = np.arange(len(keys))
+    vintage = lp.add_constraints("corridor_vintage", keys, "==", existing, units="GW", doc="Corridor capacity = existing + new builds standing")
+    vintage.add(capacity, everyone, everyone, 1.0)
+    vintage.add(capacity_new, pairs["_build"].to_numpy(), vintage.locate(pairs), -1.0)
+
+    forward = lp.add_variables("flow_forward", keys, timed=True, units="GW", doc="Flow from region_from to region_to (sent)")
+    backward = lp.add_variables("flow_backward", keys, timed=True, units="GW", doc="Flow from region_to to region_from (sent)")
+    for variable, name in ((forward, "flow_forward_limit"), (backward, "flow_backward_limit")):
+        # flow[c,p,h] - corridor_capacity[c,p] <= 0   (GW)
+        limit = lp.add_constraints(name, keys, "<=", 0.0, timed=True, units="GW", doc=f"{variable.doc} <= capacity")
+        limit.add(variable, everyone, everyone, 1.0)
+        limit.add(capacity, everyone, everyone, -np.ones((len(keys), n_time)))
+
+    # balance: the sender loses the flow, the receiver gets efficiency x flow
+    balance = model.con("balance")
+    efficiency = grid["efficiency"].to_numpy()[:, None]
+    at_from = balance.locate(grid.rename(columns={"region_from": "region"})[["carrier", "region", "period"]])
+    at_to = balance.locate(grid.rename(columns={"region_to": "region"})[["carrier", "region", "period"]])
+    balance.add(forward, everyone, at_from, -1.0)
+    balance.add(forward, everyone, at_to, efficiency)
+    balance.add(backward, everyone, at_to, -1.0)
+    balance.add(backward, everyone, at_from, efficiency)
+
+    # costs: capex per kW-km as an annuity while standing; fixed O&M as a share of capex on installed capacity
+    per_gw = (grid["capex_CNY_per_kW_km"] * grid["length_km"]).to_numpy() * PER_KW_TO_BN_PER_GW
+    build_cost = per_gw[grid.index[grid["expandable"]]] * grid.loc[grid["expandable"], "annuity"].to_numpy()
+    pair_cost = build_cost[pairs["_build"].to_numpy()] * data.weight_of(pairs["period"])
+    fom = per_gw * grid["fom_fraction"].to_numpy() * data.weight_of(keys["period"])
+    for period in periods:
+        mask = (pairs["period"] == period).to_numpy()
+        lp.add_cost(("capex", int(period)), capacity_new, pairs["_build"].to_numpy()[mask], pair_cost[mask])
+        mask = (keys["period"] == period).to_numpy()
+        lp.add_cost(("fixed_om", int(period)), capacity, everyone[mask], fom[mask])

@@ -1,0 +1,295 @@
+"""Result extraction into an xarray Dataset, atomic netCDF writing and reading back.
+
+Every variable carries a ``units`` attribute and a ``description``.  Prices are
+the duals of the balances and of the CO2 cap, undiscounted and per unit of
+energy (CNY/MWh) or mass (CNY/t).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+import yaml
+
+from . import __version__
+from .model import Model
+from .model.data import GWH_TO_TWH
+from .solve import Solution
+
+RESULTS_MARKER = "optimiser_results"
+COST_COMPONENTS = ["capex", "fixed_om", "variable_om", "fuel", "co2_tax", "lost_load"]
+
+
+class ResultsFileError(ValueError):
+    """The file is not a results file of this package, or lacks a variable."""
+
+
+def _dense(family, values: np.ndarray, coords: dict, fill=0.0) -> xr.DataArray:
+    """Scatter a family's values (n_keys[, n_time]) onto the dense grid of ``coords``."""
+    dims = list(family.keys.columns)
+    shape = [len(coords[d]) for d in dims]
+    positions = [pd.Index(coords[d]).get_indexer(family.keys[d]) for d in dims]
+    if family.timed:
+        shape.append(len(coords["time"]))
+        dims = dims + ["time"]
+    out = np.full(shape, fill, dtype=float)
+    if family.n_keys:
+        out[tuple(positions)] = values
+    return xr.DataArray(out, dims=dims, coords={d: coords[d] for d in dims})
+
+
+def _attrs(units: str, description: str) -> dict:
+    return {"units": units, "description": description}
+
+
+def extract(model: Model, solution: Solution) -> xr.Dataset:
+    """Turn a solved model into a Dataset with named dimensions and units."""
+    lp, data, case = model.lp, model.data, model.case
+    coords = {
+        "region": np.array(case.regions, dtype=object),
+        "period": data.periods.astype(np.int64),
+        "time": data.time["time"].to_numpy(),
+        "technology": np.array(case.technologies, dtype=object),
+        "carrier": np.array(case.carriers, dtype=object),
+        "corridor": np.array(case["corridors"]["corridor"].tolist(), dtype=object),
+        "component": np.array(COST_COMPONENTS, dtype=object),
+    }
+    ds = xr.Dataset(coords=coords)
+    ds["time_weight_h"] = ("time", data.time["weight_h"].to_numpy(), _attrs("h", "Hours of the year each time step stands for"))
+    ds["time_duration_h"] = ("time", data.time["duration_h"].to_numpy(), _attrs("h", "Chronological length of each time step"))
+    ds["representative_period"] = ("time", data.time["representative_period"].to_numpy(), _attrs("1", "Cyclic group of each time step"))
+    ds["period_years"] = ("period", data.years, _attrs("years", "Years each period stands for"))
+    ds["period_weight"] = ("period", data.weights, _attrs("years", "Discounted years (objective weight) of each period"))
+    technologies = data.technologies
+    ds["technology_type"] = ("technology", technologies["type"].to_numpy(dtype=object), _attrs("", "conversion or storage"))
+    ds["technology_carrier_out"] = ("technology", technologies["carrier_out"].to_numpy(dtype=object), _attrs("", "Output (stored) carrier"))
+    ds["technology_carrier_in"] = ("technology", technologies["carrier_in"].to_numpy(dtype=object), _attrs("", "Input carrier ('' = none)"))
+    ds["carrier_unit"] = ("carrier", data.carriers["unit"].to_numpy(dtype=object), _attrs("", "Flow unit of the carrier"))
+    if len(coords["corridor"]):
+        corridors = case["corridors"]
+        for column in ("carrier", "region_from", "region_to"):
+            ds[f"corridor_{column}"] = ("corridor", corridors[column].to_numpy(dtype=object), _attrs("", f"Corridor {column}"))
+        ds["corridor_length_km"] = ("corridor", corridors["length_km"].to_numpy(dtype=float), _attrs("km", "Corridor length"))
+
+    ok = solution.optimal and solution.x is not None
+    ds.attrs.update(
+        {
+            RESULTS_MARKER: 1,
+            "case": case.name,
+            "case_path": str(case.path),
+            "status": solution.status,
+            "optimal": int(solution.optimal),
+            "objective": solution.objective,
+            "objective_units": "billion CNY (discounted to base year)",
+            "currency": str(case.settings.get("currency")),
+            "base_year": int(case.settings["base_year"]),
+            "discount_rate": float(case.settings["discount_rate"]),
+            "solver": solution.solver,
+            "solver_version": solution.solver_version,
+            "solver_options": yaml.safe_dump(solution.options, sort_keys=True),
+            "input_hash": case.input_hash,
+            "package_version": __version__,
+            "settings": yaml.safe_dump(_plain(case.settings), sort_keys=True),
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "diagnosis": "\n".join(solution.diagnosis),
+            **{k: float(v) for k, v in model.timings.items()},
+            **{k: float(v) for k, v in solution.timings.items()},
+            **{f"model_{k}": v for k, v in model.statistics().items()},
+        }
+    )
+    if not ok:
+        return ds
+
+    x, dual = solution.x, solution.row_dual
+
+    def var(name, fill=0.0):
+        family = lp.variables[name]
+        return _dense(family, lp.values(family, x), coords, fill)
+
+    ds["capacity"] = var("capacity").assign_attrs(_attrs("GW", "Installed capacity (output flow; kt/h for mass carriers)"))
+    ds["capacity_new"] = var("capacity_new").assign_attrs(_attrs("GW", "Capacity built in the period"))
+    previous = ds["capacity"].shift(period=1).fillna(0.0)
+    retired = (previous + ds["capacity_new"] - ds["capacity"]).clip(min=0.0)
+    retired[{"period": 0}] = 0.0
+    ds["capacity_retired"] = retired.where(np.abs(retired) > 1e-9, 0.0).assign_attrs(
+        _attrs("GW", "Capacity that reached the end of its life since the previous period")
+    )
+
+    storage_energy = xr.zeros_like(ds["capacity"])
+    duration = technologies["duration_h"].reindex(coords["technology"]).to_numpy(dtype=float)
+    storage_energy = storage_energy + ds["capacity"] * xr.DataArray(np.nan_to_num(duration), dims="technology", coords={"technology": coords["technology"]})
+    if "storage_energy_capacity" in lp.variables:
+        storage_energy = storage_energy + var("storage_energy_capacity")
+    is_storage = xr.DataArray(technologies["type"].to_numpy() == "storage", dims="technology", coords={"technology": coords["technology"]})
+    ds["storage_energy_capacity"] = storage_energy.where(is_storage, 0.0).assign_attrs(_attrs("GWh", "Installed storage energy capacity"))
+    energy_new = xr.zeros_like(ds["capacity_new"]) + ds["capacity_new"] * xr.DataArray(np.nan_to_num(duration), dims="technology", coords={"technology": coords["technology"]})
+    if "storage_energy_new" in lp.variables:
+        energy_new = energy_new + var("storage_energy_new")
+    ds["storage_energy_new"] = energy_new.where(is_storage, 0.0).assign_attrs(_attrs("GWh", "Storage energy capacity built in the period"))
+
+    ds["generation"] = var("generation").assign_attrs(_attrs("GW", "Output of conversion technologies (their output carrier)"))
+    weight = ds["time_weight_h"]
+    ds["generation_annual"] = (ds["generation"] * weight).sum("time").assign_attrs(_attrs("GWh/yr", "Annual output")) * 1.0
+    ds["generation_annual"] = (ds["generation_annual"] * GWH_TO_TWH).assign_attrs(_attrs("TWh/yr", "Annual output of conversion technologies"))
+    for name, description in (
+        ("storage_charge", "Charging power of storage"),
+        ("storage_discharge", "Discharging power of storage"),
+    ):
+        if name in lp.variables:
+            ds[name] = var(name).assign_attrs(_attrs("GW", description))
+    if "storage_level" in lp.variables:
+        ds["storage_level"] = var("storage_level").assign_attrs(_attrs("GWh", "State of charge at the end of the time step"))
+
+    if "corridor_capacity" in lp.variables:
+        ds["corridor_capacity"] = var("corridor_capacity").assign_attrs(_attrs("GW", "Corridor capacity (each direction)"))
+        ds["corridor_capacity_new"] = var("corridor_capacity_new").assign_attrs(_attrs("GW", "Corridor capacity built in the period"))
+        forward, backward = var("flow_forward"), var("flow_backward")
+        ds["flow"] = (forward - backward).assign_attrs(_attrs("GW", "Net flow sent from region_from to region_to (negative = reverse)"))
+        ds["flow_forward"] = forward.assign_attrs(_attrs("GW", "Flow sent from region_from to region_to"))
+        ds["flow_backward"] = backward.assign_attrs(_attrs("GW", "Flow sent from region_to to region_from"))
+
+    ds["co2_emissions"] = var("co2_emissions").assign_attrs(_attrs("Mt CO2/yr", "Net CO2 emissions of the modelled system by region"))
+    factor = data.emission_factor.set_index(["technology", "period"])["co2"]
+    keys = lp.variables["generation"].keys
+    per_tech = factor.reindex(pd.MultiIndex.from_frame(keys[["technology", "period"]])).fillna(0.0).to_numpy()
+    gen_annual = lp.values(lp.variables["generation"], x) @ data.time["weight_h"].to_numpy() * GWH_TO_TWH
+    emissions_family = type(lp.variables["generation"])(
+        "emissions_by_technology", keys, False, lp.n_time, "Mt CO2/yr", ""
+    )
+    ds["co2_emissions_by_technology"] = _dense(emissions_family, per_tech * gen_annual, coords).assign_attrs(
+        _attrs("Mt CO2/yr", "Net CO2 emissions by technology (negative = capture from biomass or air)")
+    )
+
+    demand = model.demand
+    if len(demand):
+        demand_family = type(lp.variables["generation"])("demand", demand[["carrier", "region", "period"]], True, lp.n_time, "GW", "")
+        ds["demand"] = _dense(demand_family, demand.attrs["GW"], coords).assign_attrs(_attrs("GW", "Exogenous demand"))
+    if "lost_load" in lp.variables:
+        ds["lost_load"] = var("lost_load").assign_attrs(_attrs("GW", "Unserved demand"))
+
+    # costs by component and period
+    component_costs = lp.component_cost(x)
+    cost = xr.DataArray(np.zeros((len(COST_COMPONENTS), len(coords["period"]))), dims=["component", "period"], coords={"component": coords["component"], "period": coords["period"]})
+    for (component, period), value in component_costs.items():
+        cost.loc[component, period] += value
+    ds["cost"] = cost.assign_attrs(_attrs("billion CNY", "Discounted cost by component and period (sums to the objective)"))
+    ds["cost_annual"] = (cost / ds["period_weight"]).assign_attrs(_attrs("billion CNY/yr", "Undiscounted annual cost by component in each period"))
+
+    # prices from duals
+    balance = lp.constraints["balance"]
+    period_weight = data.weight_of(balance.keys["period"])
+    balance_dual = lp.values(balance, dual)
+    price = balance_dual * 1e6 / (period_weight[:, None] * data.time["weight_h"].to_numpy()[None, :])
+    price_family = type(balance)("price", balance.keys, True, lp.n_time, "", "")
+    ds["price"] = _dense(price_family, price, coords, fill=np.nan).assign_attrs(
+        _attrs("CNY/MWh", "Marginal cost of the carrier (dual of its balance), undiscounted; CNY/t for mass carriers")
+    )
+    for carrier in sorted(set(balance.keys["carrier"])):
+        unit = "CNY/t" if data.carriers.loc[carrier, "unit"] == "kt/h" else "CNY/MWh"
+        ds[f"price_{_safe(carrier)}"] = ds["price"].sel(carrier=carrier, drop=True).assign_attrs(
+            _attrs(unit, f"Marginal cost of {carrier} (dual of its balance), undiscounted")
+        )
+    co2_price = np.zeros(len(coords["period"]))
+    if "co2_cap" in lp.constraints:
+        cap = lp.constraints["co2_cap"]
+        rows = pd.Index(coords["period"]).get_indexer(cap.keys["period"])
+        co2_price[rows] = -lp.values(cap, dual) * 1e3 / data.weight_of(cap.keys["period"])
+    ds["price_co2"] = xr.DataArray(co2_price, dims="period", coords={"period": coords["period"]}).assign_attrs(
+        _attrs("CNY/t CO2", "Shadow price of the CO2 cap (dual), undiscounted; 0 where the cap does not bind or no cap is set")
+    )
+    cap_values = case["periods"].set_index("period")["co2_cap_Mt"].reindex(coords["period"]).to_numpy(dtype=float)
+    ds["co2_cap"] = xr.DataArray(cap_values, dims="period", coords={"period": coords["period"]}).assign_attrs(_attrs("Mt CO2/yr", "CO2 cap (NaN = none)"))
+    return ds
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in str(name))
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    return value
+
+
+def write_results(ds: xr.Dataset, path: str | Path) -> Path:
+    """Write a Dataset to netCDF atomically: a temporary file in the same folder, then a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    encoding = {}
+    for name, variable in ds.data_vars.items():
+        if variable.dtype.kind == "f" and variable.ndim > 0:
+            encoding[name] = {"zlib": True, "complevel": 4}
+        elif variable.dtype == object:
+            ds[name] = variable.astype(str)
+    for name in ds.coords:
+        if ds[name].dtype == object:
+            ds = ds.assign_coords({name: ds[name].astype(str)})
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(handle)
+    try:
+        ds.to_netcdf(temporary, engine="netcdf4", encoding=encoding)
+        with open(temporary, "rb") as stream:
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+    return path
+
+
+def open_results(path: str | Path, **kwargs) -> xr.Dataset:
+    """Open a results file written by :func:`write_results` (lazily; pass ``chunks`` for Dask)."""
+    path = Path(path)
+    if not path.exists():
+        raise ResultsFileError(f"{path}: no such results file")
+    try:
+        ds = xr.open_dataset(path, **kwargs)
+    except Exception as error:  # netCDF4/xarray raise several kinds
+        raise ResultsFileError(f"{path}: not a readable netCDF file ({error})") from None
+    if RESULTS_MARKER not in ds.attrs:
+        ds.close()
+        raise ResultsFileError(f"{path}: a netCDF file, but not a results file of this optimiser (attribute '{RESULTS_MARKER}' missing)")
+    return ds
+
+
+def headline(ds: xr.Dataset) -> list[str]:
+    """A few lines summarising a results dataset."""
+    lines = [
+        f"case: {ds.attrs.get('case')}   status: {ds.attrs.get('status')}   objective: {ds.attrs.get('objective'):.6g} {ds.attrs.get('objective_units')}",
+        f"solver: {ds.attrs.get('solver')} {ds.attrs.get('solver_version')}   input hash: {str(ds.attrs.get('input_hash'))[:12]}",
+    ]
+    if "capacity" not in ds:
+        if ds.attrs.get("diagnosis"):
+            lines.append(ds.attrs["diagnosis"])
+        return lines
+    lines.append("installed capacity by period (GW; GWh-free power ratings):")
+    table = ds["capacity"].sum("region").to_pandas()
+    table = table[(table.abs() > 1e-6).any(axis=1)]
+    lines.append(table.round(2).to_string())
+    lines.append("annual output by period (TWh/yr):")
+    output = ds["generation_annual"].sum("region").to_pandas()
+    output = output[(output.abs() > 1e-6).any(axis=1)]
+    lines.append(output.round(2).to_string())
+    summary = pd.DataFrame(
+        {
+            "co2_Mt": ds["co2_emissions"].sum("region").to_pandas(),
+            "co2_price_CNY_per_t": ds["price_co2"].to_pandas(),
+            "cost_bn_CNY_per_yr": ds["cost_annual"].sum("component").to_pandas(),
+        }
+    )
+    lines.append(summary.round(2).to_string())
+    return lines

@@ -1,0 +1,41 @@
+"""The main job: load, build, solve, extract and write a case's results."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import xarray as xr
+
+from .inputs import load_case
+from .model import build_model
+from .results import extract, write_results
+from .solve import solve
+
+DEFAULT_CASE = Path(__file__).resolve().parent.parent / "inputs" / "example"
+
+
+def default_output(case_name: str) -> Path:
+    return Path("results") / f"{case_name}.nc"
+
+
+def run(case_path=DEFAULT_CASE, out=None, options: dict | None = None, log=print) -> tuple[xr.Dataset, Path]:
+    """Solve a case and write its results atomically; returns the dataset and the file written."""
+    start = time.perf_counter()
+    case = load_case(case_path)
+    log(f"case {case.name}: " + ", ".join(f"{v} {k}" for k, v in case.summary().items()))
+    model = build_model(case)
+    stats = model.statistics()
+    log(f"model: {stats['variables']} variables, {stats['constraints']} constraints, {stats['nonzeros']} non-zeros "
+        f"(built in {sum(model.timings.values()):.2f} s)")
+    out = Path(out) if out else default_output(case.name)
+    log_file = out.with_suffix(".highs.log")
+    solution = solve(model, options, log_file=log_file)
+    log(f"HiGHS {solution.solver_version}: {solution.status} in {solution.timings['solve_s']:.2f} s (log: {log_file})")
+    extract_start = time.perf_counter()
+    results = extract(model, solution)
+    results.attrs["extract_s"] = time.perf_counter() - extract_start
+    results.attrs["total_s"] = time.perf_counter() - start
+    write_results(results, out)
+    log(f"results written to {out}")
+    return results, out

@@ -1,0 +1,488 @@
+"""The input schema: every table of a case, its columns, types, units and checks.
+
+This module is the single source of truth for the input format.  The loader
+(:mod:`optimiser.inputs`) validates against it, and ``docs/inputs.md`` documents
+it table by table (``python -m optimiser.schema`` prints the tables in Markdown).
+
+Units.  Energy carriers flow in GW and are counted in GWh per time step and TWh
+per year; mass carriers (captured CO2) flow in kt/h, counted in kt and Mt.  A
+column named for an energy unit carries the mass analogue for a mass carrier:
+kW <-> kg/h, MWh <-> t, GW <-> kt/h, TWh <-> Mt.  Money is CNY of the case's
+price year in the inputs, billion CNY in the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an input table."""
+
+    name: str
+    kind: str  # "str", "int", "float" or "bool"
+    doc: str
+    unit: str = ""
+    required: bool = True
+    default: object = None
+    #: numeric range as (low, low_inclusive, high, high_inclusive); None = open
+    bounds: tuple | None = None
+    #: name of the set the value must belong to ("region", "technology", ...)
+    ref: str | None = None
+    #: allowed values for a string column
+    choices: tuple | None = None
+
+    def expected(self) -> str:
+        """Human-readable description of a valid value."""
+        if self.choices:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind in ("int", "float") and self.bounds:
+            low, low_inc, high, high_inc = self.bounds
+            noun = "an integer" if self.kind == "int" else "a number"
+            if low is not None and high is not None:
+                return f"{noun} in {'[' if low_inc else '('}{low}, {high}{']' if high_inc else ')'}"
+            if low is not None:
+                return f"{noun} {'>=' if low_inc else '>'} {low}"
+            return f"{noun} {'<=' if high_inc else '<'} {high}"
+        return {"int": "an integer", "float": "a number", "str": "a non-empty name"}[self.kind]
+
+
+@dataclass(frozen=True)
+class Table:
+    """One CSV table of a case."""
+
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    required: bool = True
+
+    @property
+    def file(self) -> str:
+        return f"{self.name}.csv"
+
+    def column(self, name: str) -> Column:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(name)
+
+
+NONNEGATIVE = (0.0, True, None, False)
+POSITIVE = (0.0, False, None, False)
+FRACTION = (0.0, True, 1.0, True)  # [0, 1]
+EFFICIENCY = (0.0, False, 1.0, True)  # (0, 1]
+LOSS = (0.0, True, 1.0, False)  # [0, 1)
+
+TECHNOLOGY_TYPES = ("conversion", "storage")
+CARRIER_UNITS = ("GW", "kt/h")
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "periods",
+        "Investment periods. Each period stands for the years until the next one "
+        "(the last one for `last_period_years` of the settings).",
+        (
+            Column("period", "int", "First year of the investment period; strictly increasing.", "year"),
+            Column(
+                "co2_cap_Mt",
+                "float",
+                "Cap on the modelled system's net annual CO2 emissions; blank = no cap.",
+                "Mt CO2/yr",
+                required=False,
+            ),
+            Column(
+                "co2_tax_CNY_per_t",
+                "float",
+                "Tax on net CO2 emissions.",
+                "CNY/t CO2",
+                required=False,
+                default=0.0,
+                bounds=NONNEGATIVE,
+            ),
+        ),
+        key=("period",),
+    ),
+    Table(
+        "regions",
+        "Regions (nodes). Every carrier with a balance has one balance per region and time step.",
+        (
+            Column("region", "str", "Region code."),
+            Column("name", "str", "Full name.", required=False, default=""),
+            Column("latitude", "float", "Centroid latitude.", "degrees north", required=False, bounds=(-90, True, 90, True)),
+            Column("longitude", "float", "Centroid longitude.", "degrees east", required=False, bounds=(-180, True, 180, True)),
+        ),
+        key=("region",),
+    ),
+    Table(
+        "carriers",
+        "Carriers (electricity, fuels, hydrogen, captured CO2, ...).",
+        (
+            Column("carrier", "str", "Carrier name."),
+            Column(
+                "unit",
+                "str",
+                "Flow unit: `GW` for energy carriers, `kt/h` for mass carriers.",
+                required=False,
+                default="GW",
+                choices=CARRIER_UNITS,
+            ),
+            Column(
+                "balance",
+                "bool",
+                "true: the carrier has a supply = demand balance in every region and time step; "
+                "false: it is bought from outside the model at `fuel_prices` (coal, gas, uranium, biomass).",
+                required=False,
+                default=True,
+            ),
+            Column(
+                "co2_content_t_per_MWh",
+                "float",
+                "CO2 released when one MWh of the carrier is consumed as an input (t/MWh; t/t for mass carriers).",
+                "t CO2/MWh",
+                required=False,
+                default=0.0,
+                bounds=NONNEGATIVE,
+            ),
+            Column(
+                "biogenic",
+                "bool",
+                "true: the CO2 content was taken from the air (biomass); burning it emits nothing net and "
+                "capturing it is a removal.",
+                required=False,
+                default=False,
+            ),
+        ),
+        key=("carrier",),
+    ),
+    Table(
+        "fuel_prices",
+        "Prices of carriers without a balance, by period (and optionally by region).",
+        (
+            Column("carrier", "str", "Carrier without a balance.", ref="carrier"),
+            Column("period", "int", "Investment period.", "year", ref="period"),
+            Column("region", "str", "Region; blank = every region.", required=False, default="", ref="region"),
+            Column("price_CNY_per_MWh", "float", "Price of the carrier.", "CNY/MWh", bounds=NONNEGATIVE),
+        ),
+        key=("carrier", "period", "region"),
+        required=False,
+    ),
+    Table(
+        "technologies",
+        "Technologies: static attributes. A `conversion` technology turns its input carrier (if any) "
+        "into its output carrier; its capacity and activity are measured on the output. A `storage` "
+        "technology stores its output carrier, with power capacity on discharge.",
+        (
+            Column("technology", "str", "Technology name."),
+            Column("type", "str", "Technology type.", choices=TECHNOLOGY_TYPES),
+            Column("carrier_out", "str", "Output carrier (stored carrier for storage); it must have a balance.", ref="carrier"),
+            Column(
+                "carrier_in",
+                "str",
+                "Input carrier of a conversion technology; blank = an ambient resource (wind, sun, water).",
+                required=False,
+                default="",
+                ref="carrier",
+            ),
+            Column("lifetime_years", "float", "Technical and economic lifetime.", "years", bounds=POSITIVE),
+            Column(
+                "wacc",
+                "float",
+                "Weighted average cost of capital for the annuity; blank = the settings' discount rate.",
+                "1/yr",
+                required=False,
+                bounds=(0.0, True, 1.0, False),
+            ),
+            Column("expandable", "bool", "May new capacity be built?", required=False, default=True),
+            Column(
+                "min_load_fraction",
+                "float",
+                "Minimum output as a fraction of installed capacity in every time step (LP must-run).",
+                "1",
+                required=False,
+                default=0.0,
+                bounds=FRACTION,
+            ),
+            Column(
+                "availability_max",
+                "float",
+                "Constant availability for technologies without an `availability` profile.",
+                "1",
+                required=False,
+                default=1.0,
+                bounds=FRACTION,
+            ),
+            Column(
+                "duration_h",
+                "float",
+                "Storage only: fixed energy-to-power ratio; blank = energy capacity chosen freely.",
+                "h",
+                required=False,
+                bounds=POSITIVE,
+            ),
+            Column(
+                "efficiency_charge",
+                "float",
+                "Storage only: charging efficiency.",
+                "1",
+                required=False,
+                default=1.0,
+                bounds=EFFICIENCY,
+            ),
+            Column(
+                "efficiency_discharge",
+                "float",
+                "Storage only: discharging efficiency.",
+                "1",
+                required=False,
+                default=1.0,
+                bounds=EFFICIENCY,
+            ),
+            Column(
+                "standing_loss_per_h",
+                "float",
+                "Storage only: fraction of the stored energy lost per hour.",
+                "1/h",
+                required=False,
+                default=0.0,
+                bounds=LOSS,
+            ),
+            Column("description", "str", "Free text.", required=False, default=""),
+        ),
+        key=("technology",),
+    ),
+    Table(
+        "technology_periods",
+        "Technology parameters by period. Capital costs apply to capacity built in that period; "
+        "O&M, efficiency and capture rate to operation in that period. Periods missing for a "
+        "technology are interpolated linearly and held constant beyond the first and last rows given.",
+        (
+            Column("technology", "str", "Technology.", ref="technology"),
+            Column("period", "int", "Investment period.", "year", ref="period"),
+            Column("capex_CNY_per_kW", "float", "Overnight capital cost of power capacity.", "CNY/kW", required=False, default=0.0, bounds=NONNEGATIVE),
+            Column(
+                "capex_energy_CNY_per_kWh",
+                "float",
+                "Storage only: overnight capital cost of energy capacity.",
+                "CNY/kWh",
+                required=False,
+                default=0.0,
+                bounds=NONNEGATIVE,
+            ),
+            Column("fom_CNY_per_kW_yr", "float", "Fixed operation and maintenance cost.", "CNY/kW/yr", required=False, default=0.0, bounds=NONNEGATIVE),
+            Column("vom_CNY_per_MWh", "float", "Variable O&M cost per MWh of output.", "CNY/MWh", required=False, default=0.0, bounds=NONNEGATIVE),
+            Column(
+                "efficiency",
+                "float",
+                "Output per unit of input (conversion with an input carrier); must lie in (0, 1] when "
+                "input and output share a unit.",
+                "MWh/MWh",
+                required=False,
+                default=1.0,
+                bounds=POSITIVE,
+            ),
+            Column(
+                "capture_rate",
+                "float",
+                "Share of the CO2 content of the inputs that is captured into the captured-CO2 carrier.",
+                "1",
+                required=False,
+                default=0.0,
+                bounds=FRACTION,
+            ),
+        ),
+        key=("technology", "period"),
+    ),
+    Table(
+        "technology_flows",
+        "Additional flows of a conversion technology per unit of its output: positive = a further "
+        "output (a by-product), negative = a further input.",
+        (
+            Column("technology", "str", "Technology.", ref="technology"),
+            Column("carrier", "str", "Carrier of the additional flow.", ref="carrier"),
+            Column("flow_per_output", "float", "Flow per unit of output (signed).", "MWh/MWh"),
+        ),
+        key=("technology", "carrier"),
+        required=False,
+    ),
+    Table(
+        "capacities",
+        "Existing capacity by build year; it retires at build_year + lifetime_years.",
+        (
+            Column("technology", "str", "Technology.", ref="technology"),
+            Column("region", "str", "Region.", ref="region"),
+            Column("build_year", "int", "Commissioning year.", "year"),
+            Column("capacity_GW", "float", "Power capacity (output flow).", "GW", bounds=NONNEGATIVE),
+            Column(
+                "energy_capacity_GWh",
+                "float",
+                "Storage only: energy capacity; blank = duration_h x capacity.",
+                "GWh",
+                required=False,
+                bounds=NONNEGATIVE,
+            ),
+        ),
+        key=("technology", "region", "build_year"),
+        required=False,
+    ),
+    Table(
+        "capacity_limits",
+        "Limits on installed and newly built capacity. Blank period = every period. A technology whose "
+        "`capacity_max_GW` is 0 in a region in every period does not exist there.",
+        (
+            Column("technology", "str", "Technology.", ref="technology"),
+            Column("region", "str", "Region.", ref="region"),
+            Column("period", "int", "Period; blank = every period.", "year", required=False, ref="period"),
+            Column("capacity_min_GW", "float", "Minimum installed capacity.", "GW", required=False, bounds=NONNEGATIVE),
+            Column("capacity_max_GW", "float", "Maximum installed capacity (potential).", "GW", required=False, bounds=NONNEGATIVE),
+            Column("capacity_new_max_GW", "float", "Maximum capacity built in the period (build rate).", "GW", required=False, bounds=NONNEGATIVE),
+        ),
+        key=("technology", "region", "period"),
+        required=False,
+    ),
+    Table(
+        "time_steps",
+        "Time steps of one model year (the same in every period). `weight_h` is the number of hours of "
+        "the year a step stands for (weights sum to the hours of a year); `duration_h` its chronological "
+        "length for storage; steps in the same `representative_period` form one cyclic sequence.",
+        (
+            Column("time", "int", "Time step number, increasing in chronological order."),
+            Column("weight_h", "float", "Hours of the year the step stands for.", "h", bounds=POSITIVE),
+            Column("duration_h", "float", "Chronological length of the step.", "h", required=False, default=1.0, bounds=POSITIVE),
+            Column(
+                "representative_period",
+                "int",
+                "Cyclic group (for example a representative day).",
+                required=False,
+                default=0,
+            ),
+        ),
+        key=("time",),
+    ),
+    Table(
+        "demand",
+        "Exogenous annual demand of a carrier per region and period.",
+        (
+            Column("carrier", "str", "Carrier with a balance.", ref="carrier"),
+            Column("region", "str", "Region.", ref="region"),
+            Column("period", "int", "Period.", "year", ref="period"),
+            Column("demand_TWh", "float", "Annual demand.", "TWh/yr", bounds=NONNEGATIVE),
+        ),
+        key=("carrier", "region", "period"),
+    ),
+    Table(
+        "demand_profiles",
+        "Shape of demand over the time steps (relative; normalised so that the weighted sum over the "
+        "year gives the annual demand). Missing = flat.",
+        (
+            Column("carrier", "str", "Carrier.", ref="carrier"),
+            Column("region", "str", "Region.", ref="region"),
+            Column("time", "int", "Time step.", ref="time"),
+            Column("profile", "float", "Relative demand.", "1", bounds=NONNEGATIVE),
+        ),
+        key=("carrier", "region", "time"),
+        required=False,
+    ),
+    Table(
+        "availability",
+        "Hourly availability (capacity factor) of variable technologies per region.",
+        (
+            Column("technology", "str", "Technology.", ref="technology"),
+            Column("region", "str", "Region.", ref="region"),
+            Column("time", "int", "Time step.", ref="time"),
+            Column("availability", "float", "Available output per unit of capacity.", "1", bounds=FRACTION),
+        ),
+        key=("technology", "region", "time"),
+        required=False,
+    ),
+    Table(
+        "energy_budgets",
+        "Annual output budget (reservoir hydro inflow, biomass supply) per technology, region and period.",
+        (
+            Column("technology", "str", "Technology.", ref="technology"),
+            Column("region", "str", "Region.", ref="region"),
+            Column("period", "int", "Period; blank = every period.", "year", required=False, ref="period"),
+            Column("energy_max_TWh", "float", "Maximum annual output.", "TWh/yr", bounds=NONNEGATIVE),
+        ),
+        key=("technology", "region", "period"),
+        required=False,
+    ),
+    Table(
+        "corridors",
+        "Transmission corridors of any carrier with a balance; flows both ways, losses at the receiving end.",
+        (
+            Column("corridor", "str", "Corridor name."),
+            Column("carrier", "str", "Carrier transported.", ref="carrier"),
+            Column("region_from", "str", "One end.", ref="region"),
+            Column("region_to", "str", "Other end.", ref="region"),
+            Column("length_km", "float", "Route length.", "km", bounds=POSITIVE),
+            Column("capacity_GW", "float", "Existing capacity (each direction).", "GW", required=False, default=0.0, bounds=NONNEGATIVE),
+            Column("build_year", "int", "Commissioning year of the existing capacity; blank = base year.", "year", required=False),
+            Column("loss_per_1000km", "float", "Share of the flow lost per 1000 km.", "1/1000 km", required=False, default=0.0, bounds=LOSS),
+            Column("capex_CNY_per_kW_km", "float", "Overnight cost of new capacity.", "CNY/kW/km", required=False, default=0.0, bounds=NONNEGATIVE),
+            Column("fom_fraction", "float", "Fixed O&M as a share of capex per year.", "1/yr", required=False, default=0.0, bounds=FRACTION),
+            Column("lifetime_years", "float", "Lifetime of corridor capacity.", "years", required=False, default=40.0, bounds=POSITIVE),
+            Column("wacc", "float", "Cost of capital; blank = the settings' discount rate.", "1/yr", required=False, bounds=(0.0, True, 1.0, False)),
+            Column("expandable", "bool", "May the corridor be expanded?", required=False, default=True),
+            Column("capacity_max_GW", "float", "Maximum capacity.", "GW", required=False, bounds=NONNEGATIVE),
+        ),
+        key=("corridor",),
+        required=False,
+    ),
+)
+
+TABLE_BY_NAME = {table.name: table for table in TABLES}
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    doc: str
+    default: object = None
+    unit: str = ""
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("name", "Case name (used for result file names).", "case"),
+    Setting("description", "Free text.", ""),
+    Setting("currency", "Currency and price year of all money inputs.", "CNY (2020)"),
+    Setting("base_year", "Year to which costs are discounted; default = first period.", None, "year"),
+    Setting("discount_rate", "Social discount rate.", 0.05, "1/yr"),
+    Setting("last_period_years", "Years the last period stands for; default = the spacing of the last two periods.", None, "years"),
+    Setting(
+        "value_of_lost_load_CNY_per_MWh",
+        "If set, demand may go unserved at this cost (per carrier with a balance); blank = demand must be met.",
+        None,
+        "CNY/MWh",
+    ),
+    Setting("co2_captured_carrier", "Carrier that receives captured CO2 (needed if any capture_rate > 0).", None),
+    Setting("solver", "HiGHS options (for example threads, solver, time_limit).", None),
+)
+
+
+def markdown() -> str:
+    """Render the schema as Markdown (used for docs/inputs.md)."""
+    lines = []
+    for table in TABLES:
+        lines.append(f"### `{table.file}`{'' if table.required else ' (optional)'}\n")
+        lines.append(table.doc + "\n")
+        lines.append(f"Key: {', '.join('`' + k + '`' for k in table.key)}.\n")
+        lines.append("| column | type | unit | required | default | valid values | meaning |")
+        lines.append("|---|---|---|---|---|---|---|")
+        for c in table.columns:
+            valid = c.expected()
+            if c.ref:
+                valid = f"a {c.ref} of the case"
+            default = "" if c.default in (None, "") else str(c.default)
+            lines.append(
+                f"| `{c.name}` | {c.kind} | {c.unit} | {'yes' if c.required else 'no'} | {default} | {valid} | {c.doc} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown())
