@@ -164,8 +164,33 @@ def _parse_column(raw: pd.Series, column: Column, file: str, issues: list[InputI
     return numbers
 
 
-def _read_table(case_path: Path, table: Table, issues: list[InputIssue]) -> pd.DataFrame:
-    path = case_path / table.file
+def _case_chain(case_path: Path, issues: list[InputIssue]) -> list[Path]:
+    """The case folder followed by the folders it inherits from (``base_case`` in settings.yaml)."""
+    chain = [case_path]
+    while True:
+        settings_path = chain[-1] / SETTINGS_FILE
+        try:
+            base = (yaml.safe_load(settings_path.read_text()) or {}).get("base_case") if settings_path.exists() else None
+        except (yaml.YAMLError, AttributeError):
+            return chain
+        if not base:
+            return chain
+        base_path = (chain[-1] / str(base)).resolve()
+        if not base_path.is_dir() or base_path in chain:
+            issues.append(InputIssue(str(settings_path), None, "base_case", base, "an existing case folder (and no inheritance cycle)"))
+            return chain
+        chain.append(base_path)
+
+
+def _find(chain: list[Path], file: str) -> Path:
+    for folder in chain:
+        if (folder / file).exists():
+            return folder / file
+    return chain[0] / file
+
+
+def _read_table(chain: list[Path], table: Table, issues: list[InputIssue]) -> pd.DataFrame:
+    path = _find(chain, table.file)
     empty = pd.DataFrame({c.name: pd.Series(dtype=_empty_dtype(c)) for c in table.columns})
     if not path.exists():
         if table.required:
@@ -268,8 +293,14 @@ def _check_semantics(tables: dict[str, pd.DataFrame], settings: dict, issues: li
     techs = tables["technologies"]
     for index, row in techs.iterrows():
         line = int(index) + 2
-        if row["carrier_out"] in unit and row["carrier_out"] not in balanced:
-            issues.append(InputIssue("technologies.csv", line, "carrier_out", row["carrier_out"], "a carrier with a balance (balance = true in carriers.csv)"))
+        if row["carrier_out"] in unit and row["carrier_out"] not in balanced and (row["type"] == "storage" or not row["carrier_in"]):
+            issues.append(
+                InputIssue(
+                    "technologies.csv", line, "carrier_out", row["carrier_out"],
+                    "a carrier with a balance (balance = true in carriers.csv); only a conversion with an input may "
+                    "send its output out of the system",
+                )
+            )
         if row["type"] == "storage" and row["carrier_in"]:
             issues.append(InputIssue("technologies.csv", line, "carrier_in", row["carrier_in"], "blank for a storage technology (it stores carrier_out)"))
         if row["type"] != "storage":
@@ -327,6 +358,8 @@ def _check_semantics(tables: dict[str, pd.DataFrame], settings: dict, issues: li
         if carrier in unit:
             issues.append(InputIssue("fuel_prices.csv", None, "carrier", carrier, f"prices for '{carrier}', which technologies consume and which has no balance"))
 
+    _check_carbon(tables, settings, tech_in, tech_out, issues)
+
     for index, row in tables["corridors"].iterrows():
         line = int(index) + 2
         if row["carrier"] in unit and row["carrier"] not in balanced:
@@ -350,12 +383,37 @@ def _check_semantics(tables: dict[str, pd.DataFrame], settings: dict, issues: li
         issues.append(InputIssue("capacity_limits.csv", int(index) + 2, "capacity_min_GW", limits.loc[index, "capacity_min_GW"], f"at most capacity_max_GW ({limits.loc[index, 'capacity_max_GW']})"))
 
 
-def _load_settings(case_path: Path, issues: list[InputIssue]) -> dict:
-    path = case_path / SETTINGS_FILE
+def _check_carbon(tables, settings, tech_in, tech_out, issues) -> None:
+    """A cap that forces the modelled system below zero needs something that removes CO2."""
+    periods = tables["periods"]
+    need_negative = periods["co2_cap_Mt"] - periods["exogenous_emissions_Mt"] + periods["ecosystem_sink_Mt"] < 0
+    if not need_negative.any():
+        return
+    carriers = tables["carriers"].set_index("carrier")
+    captured = settings.get("co2_captured_carrier")
+    capture = tables["technology_periods"].loc[tables["technology_periods"]["capture_rate"] > 0, "technology"]
+    biogenic_capture = any(carriers["biogenic"].get(tech_in.get(t, ""), False) for t in capture)
+    air_capture = bool(captured) and any(out == captured for out in tech_out.values())
+    if not (biogenic_capture or air_capture):
+        for index in periods.index[need_negative]:
+            issues.append(
+                InputIssue(
+                    "periods.csv", int(index) + 2, "co2_cap_Mt", periods.loc[index, "co2_cap_Mt"],
+                    "a cap >= exogenous_emissions_Mt - ecosystem_sink_Mt, or a removal technology (capture from a "
+                    "biogenic input, or a technology whose output is the captured-CO2 carrier such as direct air capture)",
+                )
+            )
+
+
+def _load_settings(chain: list[Path], issues: list[InputIssue]) -> dict:
+    case_path = chain[0]
     settings: dict = {}
-    if not path.exists():
+    if not (case_path / SETTINGS_FILE).exists():
         issues.append(InputIssue(SETTINGS_FILE, None, None, None, "a settings file in the case folder"))
-    else:
+    for folder in reversed(chain):  # base first, the case itself last
+        path = folder / SETTINGS_FILE
+        if not path.exists():
+            continue
         try:
             loaded = yaml.safe_load(path.read_text()) or {}
         except yaml.YAMLError as error:
@@ -364,6 +422,8 @@ def _load_settings(case_path: Path, issues: list[InputIssue]) -> dict:
         if not isinstance(loaded, dict):
             issues.append(InputIssue(SETTINGS_FILE, None, None, type(loaded).__name__, "a mapping of setting: value"))
             loaded = {}
+        if folder != case_path:
+            loaded.pop("name", None)
         settings.update(loaded)
     known = {s.name for s in SETTINGS}
     for key in settings:
@@ -375,28 +435,28 @@ def _load_settings(case_path: Path, issues: list[InputIssue]) -> dict:
         settings["solver"] = {}
     if settings["name"] == "case":
         settings["name"] = case_path.name
-    for key, low in (("discount_rate", 0.0), ("value_of_lost_load_CNY_per_MWh", 0.0), ("last_period_years", 0.0)):
+    for key, low in (("discount_rate", 0.0), ("value_of_lost_load_CNY_per_MWh", 0.0), ("last_period_years", 0.0), ("co2_budget_Mt", -np.inf)):
         value = settings.get(key)
         if value is None:
             continue
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not np.isfinite(value) or value < low or (key == "last_period_years" and value <= 0):
-            issues.append(InputIssue(SETTINGS_FILE, None, key, value, f"a number >= {low}" if key != "last_period_years" else "a number of years > 0"))
+            issues.append(InputIssue(SETTINGS_FILE, None, key, value, "a number of years > 0" if key == "last_period_years" else ("a number" if low == -np.inf else f"a number >= {low}")))
     if not isinstance(settings["solver"], dict):
         issues.append(InputIssue(SETTINGS_FILE, None, "solver", settings["solver"], "a mapping of HiGHS option: value"))
         settings["solver"] = {}
     return settings
 
 
-def hash_case(case_path: Path) -> tuple[str, list[str]]:
-    """SHA-256 over the settings and every CSV file of the case (names and bytes)."""
+def hash_case(chain: list[Path]) -> tuple[str, list[str]]:
+    """SHA-256 over the settings files and every CSV table the case uses (names and bytes)."""
     digest = hashlib.sha256()
-    files = sorted([case_path / SETTINGS_FILE] + [case_path / t.file for t in TABLES])
+    files = [folder / SETTINGS_FILE for folder in chain] + [_find(chain, t.file) for t in TABLES]
     used = []
     for path in files:
         if path.exists():
             digest.update(path.name.encode())
             digest.update(path.read_bytes())
-            used.append(path.name)
+            used.append(str(path))
     return digest.hexdigest(), used
 
 
@@ -406,8 +466,9 @@ def load_case(path: str | Path) -> Case:
     if not case_path.is_dir():
         raise InputError([InputIssue(str(case_path), None, None, None, "a case folder (settings.yaml plus CSV tables)")], case_path)
     issues: list[InputIssue] = []
-    settings = _load_settings(case_path, issues)
-    tables = {table.name: _read_table(case_path, table, issues) for table in TABLES}
+    chain = _case_chain(case_path, issues)
+    settings = _load_settings(chain, issues)
+    tables = {table.name: _read_table(chain, table, issues) for table in TABLES}
     if not issues:
         _check_references(tables, issues)
     if not issues:
@@ -418,7 +479,7 @@ def load_case(path: str | Path) -> Case:
         tables[name] = frame.reset_index(drop=True)
     if settings["base_year"] is None:
         settings["base_year"] = int(tables["periods"]["period"].iloc[0])
-    input_hash, files = hash_case(case_path)
+    input_hash, files = hash_case(chain)
     return Case(case_path, settings, tables, input_hash, files)
 
 

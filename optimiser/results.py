@@ -166,6 +166,8 @@ def extract(model: Model, solution: Solution) -> xr.Dataset:
         _attrs("Mt CO2/yr", "Net CO2 emissions by technology (negative = capture from biomass or air)")
     )
 
+    _carbon_results(ds, model, x, gen_annual, per_tech, coords)
+
     demand = model.demand
     if len(demand):
         demand_family = type(lp.variables["generation"])("demand", demand[["carrier", "region", "period"]], True, lp.n_time, "GW", "")
@@ -195,13 +197,17 @@ def extract(model: Model, solution: Solution) -> xr.Dataset:
         ds[f"price_{_safe(carrier)}"] = ds["price"].sel(carrier=carrier, drop=True).assign_attrs(
             _attrs(unit, f"Marginal cost of {carrier} (dual of its balance), undiscounted")
         )
+    # CO2 price: what one more tonne emitted in period p would cost, from the annual cap and the cumulative budget
     co2_price = np.zeros(len(coords["period"]))
     if "co2_cap" in lp.constraints:
         cap = lp.constraints["co2_cap"]
         rows = pd.Index(coords["period"]).get_indexer(cap.keys["period"])
         co2_price[rows] = -lp.values(cap, dual) * 1e3 / data.weight_of(cap.keys["period"])
+    if "co2_budget" in lp.constraints:
+        budget_dual = float(lp.values(lp.constraints["co2_budget"], dual)[0])
+        co2_price += -budget_dual * data.years * 1e3 / data.weights
     ds["price_co2"] = xr.DataArray(co2_price, dims="period", coords={"period": coords["period"]}).assign_attrs(
-        _attrs("CNY/t CO2", "Shadow price of the CO2 cap (dual), undiscounted; 0 where the cap does not bind or no cap is set")
+        _attrs("CNY/t CO2", "Shadow price of CO2 (duals of the annual cap and the cumulative budget), undiscounted; 0 where neither binds")
     )
     cap_values = case["periods"].set_index("period")["co2_cap_Mt"].reindex(coords["period"]).to_numpy(dtype=float)
     ds["co2_cap"] = xr.DataArray(cap_values, dims="period", coords={"period": coords["period"]}).assign_attrs(_attrs("Mt CO2/yr", "CO2 cap (NaN = none)"))
@@ -293,3 +299,98 @@ def headline(ds: xr.Dataset) -> list[str]:
     )
     lines.append(summary.round(2).to_string())
     return lines
+
+
+def _carbon_results(ds: xr.Dataset, model: Model, x, gen_annual, per_tech, coords) -> None:
+    """CCUS, hydrogen and carbon-balance results (three ends: power, consumption, sequestration)."""
+    lp, data, case = model.lp, model.data, model.case
+    settings = case.settings
+    keys = lp.variables["generation"].keys
+    annual = keys.assign(output=gen_annual, co2=per_tech * gen_annual)
+    periods = case["periods"].set_index("period").reindex(coords["period"])
+    region_period = {"region": coords["region"], "period": coords["period"]}
+
+    def by_region_period(frame: pd.DataFrame, column: str) -> xr.DataArray:
+        table = frame.groupby(["region", "period"])[column].sum()
+        out = np.zeros((len(coords["region"]), len(coords["period"])))
+        if len(table):
+            index = table.index
+            out[pd.Index(coords["region"]).get_indexer(index.get_level_values(0)), pd.Index(coords["period"]).get_indexer(index.get_level_values(1))] = table.to_numpy()
+        return xr.DataArray(out, dims=["region", "period"], coords=region_period)
+
+    captured_carrier = settings.get("co2_captured_carrier")
+    if captured_carrier:
+        flows = annual.merge(data.flows[data.flows["carrier"] == captured_carrier], on=["technology", "period"])
+        produced = flows[flows["flow"] > 0]
+        ds["co2_captured"] = by_region_period(produced.assign(mt=produced["flow"] * produced["output"]), "mt").assign_attrs(
+            _attrs("Mt CO2/yr", "CO2 captured (from plants, industry, biomass and air) into the captured-CO2 carrier")
+        )
+        balanced = data.carriers["balance"]
+        sink_out = ~balanced.reindex(data.technologies["carrier_out"].reindex(flows["technology"]).to_numpy()).to_numpy(dtype=bool)
+        stored = flows[(flows["flow"] < 0) & sink_out]
+        ds["co2_stored"] = by_region_period(stored.assign(mt=-stored["flow"] * stored["output"]), "mt").assign_attrs(
+            _attrs("Mt CO2/yr", "CO2 injected into geological storage (captured CO2 consumed by technologies whose output leaves the system)")
+        )
+        limits = case["cumulative_limits"]
+        sink_techs = set(stored["technology"]) | {
+            t for t, row in data.technologies.iterrows() if row["carrier_in"] == captured_carrier and not balanced.get(row["carrier_out"], True)
+        }
+        capacity = limits[limits["technology"].isin(sink_techs)].groupby("region")["cumulative_max_TWh"].sum()
+        capacity = xr.DataArray(capacity.reindex(coords["region"]).fillna(0.0).to_numpy(), dims="region", coords={"region": coords["region"]})
+        cumulative = (ds["co2_stored"] * ds["period_years"]).cumsum("period")
+        ds["co2_storage_capacity"] = capacity.assign_attrs(_attrs("Mt CO2", "Cumulative geological storage capacity"))
+        ds["co2_storage_remaining"] = (capacity - cumulative).where(capacity > 0, 0.0).assign_attrs(
+            _attrs("Mt CO2", "Geological storage capacity left at the end of each period")
+        )
+
+    hydrogen = settings.get("hydrogen_carrier") or "hydrogen"
+    if hydrogen in data.carriers.index:
+        h2_flows = data.flows[(data.flows["carrier"] == hydrogen) & (data.flows["flow"] > 0)]
+        if len(h2_flows):
+            family = lp.variables["generation"]
+            rows = keys.reset_index().merge(h2_flows, on=["technology", "period"])
+            values = lp.values(family, x)[rows["index"].to_numpy()] * rows["flow"].to_numpy()[:, None]
+            stub = type(family)("hydrogen_production", rows[["technology", "region", "period"]], True, lp.n_time, "GW", "")
+            ds["hydrogen_production"] = _dense(stub, values, coords).assign_attrs(_attrs("GW", "Hydrogen output by production technology (LHV)"))
+        if "storage_level" in ds:
+            is_h2 = xr.DataArray(data.technologies["carrier_out"].reindex(coords["technology"]).to_numpy() == hydrogen, dims="technology", coords={"technology": coords["technology"]})
+            if bool(is_h2.where(ds["technology_type"] == "storage", False).any()):
+                ds["hydrogen_storage_level"] = ds["storage_level"].where(is_h2 & (ds["technology_type"] == "storage"), 0.0).assign_attrs(
+                    _attrs("GWh", "State of charge of hydrogen storage (LHV)")
+                )
+
+    # carbon balance by end
+    ends = data.technologies["end"].copy()
+    electricity = settings.get("electricity_carrier") or "electricity"
+    default = np.where(
+        data.technologies["carrier_out"] == electricity,
+        "power",
+        np.where(data.technologies["carrier_out"] == captured_carrier, "sequestration", "consumption"),
+    )
+    ends = ends.where(ends != "", pd.Series(default, index=ends.index))
+    annual["end"] = ends.reindex(annual["technology"]).to_numpy()
+    # removals: net negative emissions of technologies outside the consumption end (BECCS, DAC);
+    # capture at industrial sources (consumption end) reduces emissions instead of removing CO2
+    negative = annual[(annual["co2"] < 0) & (annual["end"] != "consumption")]
+    ds["co2_removed"] = by_region_period(negative.assign(removed=-negative["co2"]), "removed").assign_attrs(
+        _attrs("Mt CO2/yr", "CO2 removed from the atmosphere by BECCS and direct air capture (net negative emissions outside the consumption end)")
+    )
+    end_names = ["power", "consumption", "sequestration"]
+    table = annual.groupby(["end", "period"])["co2"].sum()
+    balance = np.zeros((3, len(coords["period"])))
+    for (end, period), value in table.items():
+        balance[end_names.index(end), list(coords["period"]).index(period)] += value
+    balance[1] += periods["exogenous_emissions_Mt"].to_numpy()
+    balance[2] -= periods["ecosystem_sink_Mt"].to_numpy()
+    ds.coords["end"] = np.array(end_names, dtype=object)
+    ds["carbon_balance"] = xr.DataArray(balance, dims=["end", "period"], coords={"end": ds["end"], "period": coords["period"]}).assign_attrs(
+        _attrs("Mt CO2/yr", "Net CO2 by end: power (electricity generation), consumption (hydrogen and other conversion, exogenous sectors), "
+               "sequestration (ecosystem sinks, direct air capture); sums to national net emissions")
+    )
+    ds["exogenous_emissions"] = xr.DataArray(periods["exogenous_emissions_Mt"].to_numpy(), dims="period", coords={"period": coords["period"]}).assign_attrs(
+        _attrs("Mt CO2/yr", "Emissions of sectors outside the model (input)")
+    )
+    ds["ecosystem_sink"] = xr.DataArray(periods["ecosystem_sink_Mt"].to_numpy(), dims="period", coords={"period": coords["period"]}).assign_attrs(
+        _attrs("Mt CO2/yr", "Ecosystem sinks (input)")
+    )
+    ds["co2_net_emissions"] = ds["carbon_balance"].sum("end").assign_attrs(_attrs("Mt CO2/yr", "National net CO2 emissions (sum of the carbon balance)"))

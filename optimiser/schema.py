@@ -79,6 +79,7 @@ LOSS = (0.0, True, 1.0, False)  # [0, 1)
 
 TECHNOLOGY_TYPES = ("conversion", "storage")
 CARRIER_UNITS = ("GW", "kt/h")
+CARBON_ENDS = ("power", "consumption", "sequestration")
 
 TABLES: tuple[Table, ...] = (
     Table(
@@ -90,9 +91,29 @@ TABLES: tuple[Table, ...] = (
             Column(
                 "co2_cap_Mt",
                 "float",
-                "Cap on the modelled system's net annual CO2 emissions; blank = no cap.",
+                "Cap on national net annual CO2 emissions (modelled technologies + exogenous emissions - "
+                "ecosystem sinks; removals by BECCS and DAC count negative); blank = no cap.",
                 "Mt CO2/yr",
                 required=False,
+            ),
+            Column(
+                "exogenous_emissions_Mt",
+                "float",
+                "CO2 emitted by sectors outside the model (industry processes, transport, buildings); counted "
+                "against the cap.",
+                "Mt CO2/yr",
+                required=False,
+                default=0.0,
+                bounds=NONNEGATIVE,
+            ),
+            Column(
+                "ecosystem_sink_Mt",
+                "float",
+                "CO2 taken up by ecosystem sinks (forests, soils, ...); subtracted from emissions under the cap.",
+                "Mt CO2/yr",
+                required=False,
+                default=0.0,
+                bounds=NONNEGATIVE,
             ),
             Column(
                 "co2_tax_CNY_per_t",
@@ -178,7 +199,13 @@ TABLES: tuple[Table, ...] = (
         (
             Column("technology", "str", "Technology name."),
             Column("type", "str", "Technology type.", choices=TECHNOLOGY_TYPES),
-            Column("carrier_out", "str", "Output carrier (stored carrier for storage); it must have a balance.", ref="carrier"),
+            Column(
+                "carrier_out",
+                "str",
+                "Output carrier (stored carrier for storage, which must have a balance). A conversion output "
+                "without a balance leaves the modelled system (for example CO2 injected into geological storage).",
+                ref="carrier",
+            ),
             Column(
                 "carrier_in",
                 "str",
@@ -249,6 +276,15 @@ TABLES: tuple[Table, ...] = (
                 required=False,
                 default=0.0,
                 bounds=LOSS,
+            ),
+            Column(
+                "end",
+                "str",
+                "End of the carbon balance the technology's emissions count in; blank = power if it outputs "
+                "electricity, sequestration if it outputs captured CO2, else consumption.",
+                required=False,
+                default="",
+                choices=CARBON_ENDS,
             ),
             Column("description", "str", "Free text.", required=False, default=""),
         ),
@@ -411,6 +447,29 @@ TABLES: tuple[Table, ...] = (
         required=False,
     ),
     Table(
+        "cumulative_limits",
+        "Limits on a technology's output summed over the whole horizon (each period's annual output x the "
+        "years it stands for), e.g. the capacity of a geological CO2 store (Mt) or a finite fuel resource.",
+        (
+            Column("technology", "str", "Technology.", ref="technology"),
+            Column("region", "str", "Region.", ref="region"),
+            Column("cumulative_max_TWh", "float", "Maximum total output over the horizon (Mt for mass carriers).", "TWh", bounds=NONNEGATIVE),
+        ),
+        key=("technology", "region"),
+        required=False,
+    ),
+    Table(
+        "regional_co2_caps",
+        "Caps on the net CO2 emissions of the modelled technologies in one region.",
+        (
+            Column("region", "str", "Region.", ref="region"),
+            Column("period", "int", "Period.", "year", ref="period"),
+            Column("co2_cap_Mt", "float", "Cap on the region's net emissions of modelled technologies.", "Mt CO2/yr"),
+        ),
+        key=("region", "period"),
+        required=False,
+    ),
+    Table(
         "corridors",
         "Transmission corridors of any carrier with a balance; flows both ways, losses at the receiving end.",
         (
@@ -448,6 +507,12 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("name", "Case name (used for result file names).", "case"),
     Setting("description", "Free text.", ""),
+    Setting(
+        "base_case",
+        "Folder (relative to this case) whose settings and tables this case inherits; tables present here replace "
+        "the base's tables whole, settings here override the base's.",
+        None,
+    ),
     Setting("currency", "Currency and price year of all money inputs.", "CNY (2020)"),
     Setting("base_year", "Year to which costs are discounted; default = first period.", None, "year"),
     Setting("discount_rate", "Social discount rate.", 0.05, "1/yr"),
@@ -459,6 +524,14 @@ SETTINGS: tuple[Setting, ...] = (
         "CNY/MWh",
     ),
     Setting("co2_captured_carrier", "Carrier that receives captured CO2 (needed if any capture_rate > 0).", None),
+    Setting(
+        "co2_budget_Mt",
+        "Cumulative cap on national net CO2 emissions over the horizon (sum of annual net emissions x period years); blank = none.",
+        None,
+        "Mt CO2",
+    ),
+    Setting("electricity_carrier", "Name of the electricity carrier (for the power end of the carbon balance).", "electricity"),
+    Setting("hydrogen_carrier", "Name of the hydrogen carrier (for hydrogen results).", "hydrogen"),
     Setting("solver", "HiGHS options (for example threads, solver, time_limit).", None),
 )
 

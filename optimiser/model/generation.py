@@ -4,6 +4,7 @@ minimum load, annual energy budgets, variable and fuel costs, CO2 emissions."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from .data import GWH_TO_TWH, PER_MWH_TO_BN_PER_GWH
 
@@ -54,8 +55,6 @@ def add_conversion(model) -> None:
             .query("_merge == 'left_only'")
             .drop(columns="_merge")
         )
-        import pandas as pd
-
         table = pd.concat([table, specific], ignore_index=True)
         table = table.merge(keys.assign(_key=everyone), on=["technology", "region", "period"])
         if len(table):
@@ -64,6 +63,19 @@ def add_conversion(model) -> None:
                 doc="Annual output <= energy budget",
             )
             energy.add(generation, table["_key"].to_numpy(), np.arange(len(table)), weight[None, :] * GWH_TO_TWH)
+
+    # cumulative limits: sum_p years_p * sum_h weight_h * generation / 1000 <= cumulative_max (TWh or Mt)
+    cumulative = data.case["cumulative_limits"]
+    if not cumulative.empty:
+        table = keys.assign(_key=everyone).merge(cumulative, on=["technology", "region"])
+        if len(table):
+            groups = table[["technology", "region"]].drop_duplicates().reset_index(drop=True)
+            limit_values = groups.merge(cumulative, on=["technology", "region"])["cumulative_max_TWh"].to_numpy()
+            total = lp.add_constraints(
+                "cumulative_limit", groups, "<=", limit_values, units="TWh (Mt)", doc="Output summed over the horizon <= cumulative limit"
+            )
+            years = data.years[pd.Index(data.periods).get_indexer(table["period"])]
+            total.add(generation, table["_key"].to_numpy(), total.locate(table), years[:, None] * weight[None, :] * GWH_TO_TWH)
 
     # variable O&M and fuel: weight_h * (vom + sum of fuel prices x inputs) per GWh, discounted
     period_weight = data.weight_of(keys["period"])

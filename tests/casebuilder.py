@@ -1,0 +1,53 @@
+"""Helpers for tests: write small cases from Python rows and solve them.
+
+    path = write_case(tmp_path, periods=[{"period": 2020}], regions=[{"region": "A"}], ...)
+    ds = solve_case(path)          # xarray Dataset of results (asserts optimality)
+
+Every table is given as a list of dicts (one dict per CSV row) or a DataFrame.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+import optimiser
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "inputs" / "example"
+
+
+def write_case(folder: Path, settings: dict | None = None, **tables) -> Path:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    base = {"name": folder.name, "discount_rate": 0.0}
+    base.update(settings or {})
+    (folder / "settings.yaml").write_text(yaml.safe_dump(base))
+    for name, rows in tables.items():
+        frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    return folder
+
+
+def hourly(n: int, weight_h: float = 1.0, group: int = 0) -> list[dict]:
+    """time_steps rows: n steps of 1 h, each standing for ``weight_h`` hours, one cyclic group."""
+    return [{"time": t, "weight_h": weight_h, "duration_h": 1.0, "representative_period": group} for t in range(n)]
+
+
+def copy_example(folder: Path) -> Path:
+    """A writable copy of inputs/example (for breaking it in validation tests)."""
+    target = Path(folder) / "example"
+    shutil.copytree(EXAMPLE, target)
+    return target
+
+
+def solve_case(path: Path, options: dict | None = None, expect_optimal: bool = True):
+    """Load, build, solve and extract; returns (dataset, model, solution)."""
+    case = optimiser.load_case(path)
+    model = optimiser.build_model(case)
+    solution = optimiser.solve(model, options)
+    if expect_optimal:
+        assert solution.optimal, solution.message()
+    return optimiser.extract(model, solution), model, solution
