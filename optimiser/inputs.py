@@ -156,7 +156,7 @@ def _parse_column(raw: pd.Series, column: Column, file: str, issues: list[InputI
             out |= (numbers > high) if high_inc else (numbers >= high)
         out &= numbers.notna()
         report(out.to_numpy(), column.expected())
-    if column.default is not None:
+    if column.default is not None and not column.interpolated:
         numbers = numbers.where(~blank, column.default)
     numbers = numbers.astype(float)
     if column.kind == "int" and numbers.notna().all():
@@ -225,11 +225,10 @@ def _read_table(chain: list[Path], table: Table, issues: list[InputIssue]) -> pd
                 issues.append(InputIssue(table.file, 1, column.name, None, f"a column '{column.name}' ({column.doc})"))
                 return empty
             default = column.default
-            data[column.name] = pd.Series(
-                [default] * len(raw), index=raw.index, dtype=_empty_dtype(column) if default is None else None
-            )
-            if column.kind == "float" and default is None:
+            if default is None and column.kind in ("int", "float"):
                 data[column.name] = pd.Series(np.nan, index=raw.index)
+            else:
+                data[column.name] = pd.Series([default if default is not None else ""] * len(raw), index=raw.index)
             continue
         data[column.name] = _parse_column(raw[column.name], column, table.file, issues)
     frame = pd.DataFrame(data, index=raw.index)
@@ -321,7 +320,7 @@ def _check_semantics(tables: dict[str, pd.DataFrame], settings: dict, issues: li
             issues.append(
                 InputIssue("technology_periods.csv", int(index) + 2, "efficiency", row["efficiency"], f"a number in (0, 1] ({c_in} and {c_out} share the unit {unit[c_in]})")
             )
-        if tech_type[tech] == "storage" and row["efficiency"] != 1:
+        if tech_type[tech] == "storage" and pd.notna(row["efficiency"]) and row["efficiency"] != 1:
             issues.append(
                 InputIssue("technology_periods.csv", int(index) + 2, "efficiency", row["efficiency"], "1 or blank for storage (use efficiency_charge / efficiency_discharge in technologies.csv)")
             )
@@ -337,6 +336,11 @@ def _check_semantics(tables: dict[str, pd.DataFrame], settings: dict, issues: li
             issues.append(InputIssue("technology_periods.csv", int(first) + 2, "capture_rate", tp.loc[first, "capture_rate"], "0 unless settings.yaml names co2_captured_carrier"))
     if captured and captured not in balanced:
         issues.append(InputIssue(SETTINGS_FILE, None, "co2_captured_carrier", captured, "a carrier with a balance in carriers.csv"))
+    if captured and captured in carriers.index and carriers.loc[captured, "co2_content_t_per_MWh"] != 0:
+        issues.append(
+            InputIssue("carriers.csv", int(tables["carriers"].index[tables["carriers"]["carrier"] == captured][0]) + 2, "co2_content_t_per_MWh",
+                       carriers.loc[captured, "co2_content_t_per_MWh"], "0 for the captured-CO2 carrier (injecting it is not an emission)")
+        )
 
     flows = tables["technology_flows"]
     for index, row in flows.iterrows():
@@ -364,6 +368,10 @@ def _check_semantics(tables: dict[str, pd.DataFrame], settings: dict, issues: li
         line = int(index) + 2
         if row["carrier"] in unit and row["carrier"] not in balanced:
             issues.append(InputIssue("corridors.csv", line, "carrier", row["carrier"], "a carrier with a balance (a corridor needs balances at both ends)"))
+        if row["loss_per_1000km"] * row["length_km"] / 1000.0 >= 1.0:
+            issues.append(
+                InputIssue("corridors.csv", line, "loss_per_1000km", row["loss_per_1000km"], f"losses below 100 % over {row['length_km']} km (loss_per_1000km < {1000.0 / row['length_km']:.4g})")
+            )
         if row["region_from"] == row["region_to"]:
             issues.append(InputIssue("corridors.csv", line, "region_to", row["region_to"], "a region other than region_from"))
 

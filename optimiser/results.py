@@ -1,7 +1,7 @@
 """Result extraction into an xarray Dataset, atomic netCDF writing and reading back.
 
 Every variable carries a ``units`` attribute and a ``description``.  Prices are
-the duals of the balances and of the CO2 cap, undiscounted and per unit of
+the duals of the balances and of the CO2 cap and budget, undiscounted and per unit of
 energy (CNY/MWh) or mass (CNY/t).
 """
 
@@ -163,7 +163,7 @@ def extract(model: Model, solution: Solution) -> xr.Dataset:
         "emissions_by_technology", keys, False, lp.n_time, "Mt CO2/yr", ""
     )
     ds["co2_emissions_by_technology"] = _dense(emissions_family, per_tech * gen_annual, coords).assign_attrs(
-        _attrs("Mt CO2/yr", "Net CO2 emissions by technology (negative = capture from biomass or air)")
+        _attrs("Mt CO2/yr", "Net CO2 emissions by technology (negative = capture from biomass, air or industrial sources)")
     )
 
     _carbon_results(ds, model, x, gen_annual, per_tech, coords)

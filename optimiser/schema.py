@@ -32,6 +32,8 @@ class Column:
     ref: str | None = None
     #: allowed values for a string column
     choices: tuple | None = None
+    #: blanks stay missing on loading and are interpolated across periods; ``default`` fills what remains
+    interpolated: bool = False
 
     def expected(self) -> str:
         """Human-readable description of a valid value."""
@@ -294,11 +296,12 @@ TABLES: tuple[Table, ...] = (
         "technology_periods",
         "Technology parameters by period. Capital costs apply to capacity built in that period; "
         "O&M, efficiency and capture rate to operation in that period. Periods missing for a "
-        "technology are interpolated linearly and held constant beyond the first and last rows given.",
+        "technology, and blank cells, are interpolated linearly between the periods given and held constant "
+        "beyond the first and last; a column left blank for every period takes its default.",
         (
             Column("technology", "str", "Technology.", ref="technology"),
             Column("period", "int", "Investment period.", "year", ref="period"),
-            Column("capex_CNY_per_kW", "float", "Overnight capital cost of power capacity.", "CNY/kW", required=False, default=0.0, bounds=NONNEGATIVE),
+            Column("capex_CNY_per_kW", "float", "Overnight capital cost of power capacity.", "CNY/kW", required=False, default=0.0, bounds=NONNEGATIVE, interpolated=True),
             Column(
                 "capex_energy_CNY_per_kWh",
                 "float",
@@ -307,9 +310,10 @@ TABLES: tuple[Table, ...] = (
                 required=False,
                 default=0.0,
                 bounds=NONNEGATIVE,
+                interpolated=True,
             ),
-            Column("fom_CNY_per_kW_yr", "float", "Fixed operation and maintenance cost.", "CNY/kW/yr", required=False, default=0.0, bounds=NONNEGATIVE),
-            Column("vom_CNY_per_MWh", "float", "Variable O&M cost per MWh of output.", "CNY/MWh", required=False, default=0.0, bounds=NONNEGATIVE),
+            Column("fom_CNY_per_kW_yr", "float", "Fixed operation and maintenance cost.", "CNY/kW/yr", required=False, default=0.0, bounds=NONNEGATIVE, interpolated=True),
+            Column("vom_CNY_per_MWh", "float", "Variable O&M cost per MWh of output.", "CNY/MWh", required=False, default=0.0, bounds=NONNEGATIVE, interpolated=True),
             Column(
                 "efficiency",
                 "float",
@@ -319,6 +323,7 @@ TABLES: tuple[Table, ...] = (
                 required=False,
                 default=1.0,
                 bounds=POSITIVE,
+                interpolated=True,
             ),
             Column(
                 "capture_rate",
@@ -328,6 +333,7 @@ TABLES: tuple[Table, ...] = (
                 required=False,
                 default=0.0,
                 bounds=FRACTION,
+                interpolated=True,
             ),
         ),
         key=("technology", "period"),
@@ -550,6 +556,8 @@ def markdown() -> str:
             if c.ref:
                 valid = f"a {c.ref} of the case"
             default = "" if c.default in (None, "") else str(c.default)
+            if c.interpolated:
+                default += " (blanks interpolated)"
             lines.append(
                 f"| `{c.name}` | {c.kind} | {c.unit} | {'yes' if c.required else 'no'} | {default} | {valid} | {c.doc} |"
             )

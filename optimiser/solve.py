@@ -164,22 +164,25 @@ def _describe(labels: dict) -> str:
 
 
 def diagnose_infeasibility(model: Model, options: dict) -> list[str]:
-    """Re-solve with penalised slacks on the elastic families (demand balances, CO2 caps,
-    minimum capacities) and name the ones that had to be violated, by how much, where and when."""
+    """Re-solve with penalised slacks on the elastic families (carrier balances, CO2 caps and budget,
+    regional caps, minimum capacities) and name the ones that had to be violated, by how much, where and when."""
     lp = model.lp
     finished = lp.finish()
     matrix = finished.matrix.tocoo()
     n_cols = lp.n_cols
-    slack_rows, slack_signs, slack_family = [], [], []
+    slack_rows, slack_signs, slack_penalty = [], [], []
+    weight = model.data.time["weight_h"].to_numpy()
     for family in lp.constraints.values():
         if not family.elastic:
             continue
         rows = np.arange(family.offset, family.offset + family.size)
+        # a timed slack (GW in one step) is penalised per TWh it stands for; others per unit (Mt, GW)
+        penalty = np.tile(weight * 1e-3, family.n_keys) if family.timed else np.ones(family.size)
         signs = {"==": (1.0, -1.0), "<=": (-1.0,), ">=": (1.0,)}[family.sense]
         for sign in signs:
             slack_rows.append(rows)
             slack_signs.append(np.full(len(rows), sign))
-            slack_family.append(np.full(len(rows), family.name, dtype=object))
+            slack_penalty.append(penalty * SLACK_PENALTY)
     if not slack_rows:
         return ["the model is infeasible and has no elastic constraint families to relax"]
     rows = np.concatenate(slack_rows)
@@ -194,7 +197,7 @@ def diagnose_infeasibility(model: Model, options: dict) -> list[str]:
         ),
         shape=(lp.n_rows, n_cols + n_slack),
     ).tocsc()
-    cost = np.concatenate([np.zeros(n_cols), np.full(n_slack, SLACK_PENALTY)])
+    cost = np.concatenate([np.zeros(n_cols), np.concatenate(slack_penalty)])
     lower = np.concatenate([finished.col_lower, np.zeros(n_slack)])
     upper = np.concatenate([finished.col_upper, np.full(n_slack, np.inf)])
     highs = _new_highs({k: v for k, v in options.items() if k != "log_file"}, None)
@@ -202,14 +205,13 @@ def diagnose_infeasibility(model: Model, options: dict) -> list[str]:
     highs.run()
     if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return [
-            "the model stays infeasible even with demand, CO2 caps and minimum capacities relaxed: "
+            "the model stays infeasible even with balances, CO2 caps and budget, regional caps and minimum capacities relaxed: "
             "check minimum loads against availability, energy budgets against minimum loads, and storage settings"
         ]
     x = np.asarray(highs.getSolution().col_value)
     slack = x[n_cols:]
     used = np.flatnonzero(slack > SLACK_TOLERANCE)
     lines = ["the model is infeasible; relaxing it needs these violations (minimum total violation):"]
-    weight = model.data.time["weight_h"].to_numpy()
     grouped: dict = {}
     for position in used:
         row = int(rows[position])

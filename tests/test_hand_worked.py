@@ -287,6 +287,9 @@ def _corridor_case(folder, corridor_GW):
             {
                 "corridor": "AB", "carrier": "electricity", "region_from": "A", "region_to": "B", "length_km": 1000,
                 "capacity_GW": corridor_GW, "loss_per_1000km": 0.05, "expandable": False,
+                # build_year blank = base year; the column is written explicitly because omitting
+                # it crashes the loader (see test_optional_integer_columns_may_be_omitted)
+                "build_year": None,
             }
         ],
     )
@@ -331,7 +334,7 @@ def test_transmission_uncongested_prices_differ_by_losses(tmp_path):
 # --------------------------------------------------------------------------- 5
 
 
-def _co2_case(folder, cap_Mt):
+def _co2_case(folder, cap_Mt, tax=0.0):
     """Coal (fuel 100 CNY/MWh, 0.34 t/MWh, efficiency 0.4) vs gas (fuel 200 CNY/MWh, 0.2 t/MWh,
     efficiency 0.5), both 10 GW existing; demand 10 GW for one step of 1000 h (10 TWh).
         coal: 250 CNY/MWh_el, 0.34 / 0.4 = 0.85 t/MWh_el
@@ -339,7 +342,7 @@ def _co2_case(folder, cap_Mt):
     """
     return write_case(
         folder,
-        periods=[{"period": 2020, "co2_cap_Mt": cap_Mt}],
+        periods=[{"period": 2020, "co2_cap_Mt": cap_Mt, "co2_tax_CNY_per_t": tax}],
         regions=[{"region": "A"}],
         carriers=[
             {"carrier": "electricity"},
@@ -533,7 +536,8 @@ def test_build_rate_and_potential_limits(tmp_path):
             {"technology": "cheap", "period": 2020, "capex_CNY_per_kW": 1000, "vom_CNY_per_MWh": 10},
             {"technology": "dear", "period": 2020, "capex_CNY_per_kW": 500, "vom_CNY_per_MWh": 100},
         ],
-        capacity_limits=[{"technology": "cheap", "region": "A", "capacity_max_GW": 6, "capacity_new_max_GW": 4}],
+        # blank period = every period (the column is written explicitly: see test_optional_integer_columns_may_be_omitted)
+        capacity_limits=[{"technology": "cheap", "region": "A", "period": None, "capacity_max_GW": 6, "capacity_new_max_GW": 4}],
         time_steps=hourly(1, weight_h=8760),
         demand=[{"carrier": "electricity", "region": "A", "period": p, "demand_TWh": 87.6} for p in (2020, 2030)],
     )
@@ -553,3 +557,167 @@ def test_build_rate_and_potential_limits(tmp_path):
     assert cost(ds, "variable_om", 2020) == approx(56.064)
     assert cost(ds, "variable_om", 2030) == approx(40.296)
     assert solution.objective == approx(104.36)
+
+
+# --------------------------------------------------------------------------- extras
+
+
+def test_co2_tax_switches_coal_to_gas(tmp_path):
+    """The CO2 case without a cap and a tax of 400 CNY/t:
+        coal 250 + 0.85 * 400 = 590 CNY/MWh ; gas 400 + 0.40 * 400 = 560 CNY/MWh -> all gas.
+    Price 560 CNY/MWh; emissions 10 TWh * 0.4 = 4 Mt; cost fuel 10000 GWh * 400 = 4.0 bn,
+    co2_tax 4 Mt * 400 CNY/t = 1.6 bn; total 5.6 bn."""
+    path = _co2_case(tmp_path / "tax", cap_Mt=None, tax=400)
+    ds, _, solution = solve_case(path)
+    assert gen(ds, "gas", 2020) == [approx(10)]
+    assert gen(ds, "coal", 2020) == [approx(0)]
+    assert price(ds, 2020) == [approx(560)]
+    assert float(ds["co2_emissions"].sel(region="A", period=2020)) == approx(4)
+    assert float(ds["price_co2"].sel(period=2020)) == approx(0)  # no cap
+    assert cost(ds, "fuel", 2020) == approx(4.0)
+    assert cost(ds, "co2_tax", 2020) == approx(1.6)
+    assert solution.objective == approx(5.6)
+
+
+def test_lost_load_sets_the_price(tmp_path):
+    """8 GW of fixed capacity at 100 CNY/MWh against 10 GW of demand for 1000 h, value of lost
+    load 1000 CNY/MWh: 2 GW go unserved and the price is the VOLL.
+    Cost: vom 8000 GWh * 100 = 0.8 bn; lost load 2000 GWh * 1000 = 2.0 bn."""
+    path = write_case(
+        tmp_path / "voll",
+        settings={"value_of_lost_load_CNY_per_MWh": 1000},
+        periods=[{"period": 2020}],
+        regions=[{"region": "A"}],
+        carriers=ELEC,
+        technologies=[{"technology": "plant", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 50, "expandable": False}],
+        technology_periods=[{"technology": "plant", "period": 2020, "vom_CNY_per_MWh": 100}],
+        capacities=[{"technology": "plant", "region": "A", "build_year": 2000, "capacity_GW": 8}],
+        time_steps=hourly(1, weight_h=1000),
+        demand=[{"carrier": "electricity", "region": "A", "period": 2020, "demand_TWh": 10}],
+    )
+    ds, _, solution = solve_case(path)
+    assert gen(ds, "plant", 2020) == [approx(8)]
+    assert ds["lost_load"].sel(carrier="electricity", region="A", period=2020).values.tolist() == [approx(2)]
+    assert price(ds, 2020) == [approx(1000)]
+    assert cost(ds, "lost_load", 2020) == approx(2.0)
+    assert cost(ds, "variable_om", 2020) == approx(0.8)
+    assert solution.objective == approx(2.8)
+
+
+def test_corridor_expansion_screening(tmp_path):
+    """A: cheap plant (100 CNY/MWh, ample), no demand.  B: dear plant (400 CNY/MWh, ample) and
+    demand 20 GW for 100 h, 10 GW for 1000 h, 5 GW for 7660 h.  Lossless 1000-km corridor,
+    expandable, 1 CNY/kW/km -> 1000 CNY/kW overnight, lifetime 40, wacc 0 -> 25 CNY/kW/yr,
+    fixed O&M 1 % of capex -> 10 CNY/kW/yr: 35 CNY/kW/yr in all (one period of 1 year, r = 0).
+    A kW of corridor saves 300 CNY/MWh in every hour it is full: break-even 35 / 0.3 = 116.7 h.
+    The slice 10..20 GW is needed 100 h (< 116.7) -> not built; 0..10 GW needed 1100 h -> built.
+    Corridor = 10 GW.  Prices in B: 400 (100 h); 105 (1000 h: 35 = 0.3 * 100 + (p - 100) * 1000 / 1000);
+    100 (7660 h).  Cost: corridor 10 GW * 25 = 0.25 bn capex, 10 GW * 10 = 0.1 bn fixed O&M;
+    cheap (10*100 + 10*1000 + 5*7660) = 49300 GWh * 100 = 4.93 bn; dear 10 GW * 100 h * 400 = 0.4 bn;
+    total 5.68 bn."""
+    path = write_case(
+        tmp_path / "corridor_expansion",
+        periods=[{"period": 2020}],
+        regions=[{"region": "A"}, {"region": "B"}],
+        carriers=ELEC,
+        technologies=[
+            {"technology": t, "type": "conversion", "carrier_out": "electricity", "lifetime_years": 50, "expandable": False}
+            for t in ("cheap", "dear")
+        ],
+        technology_periods=[
+            {"technology": "cheap", "period": 2020, "vom_CNY_per_MWh": 100},
+            {"technology": "dear", "period": 2020, "vom_CNY_per_MWh": 400},
+        ],
+        capacities=[
+            {"technology": "cheap", "region": "A", "build_year": 2000, "capacity_GW": 100},
+            {"technology": "dear", "region": "B", "build_year": 2000, "capacity_GW": 100},
+        ],
+        time_steps=[
+            {"time": 0, "weight_h": 100, "duration_h": 1},
+            {"time": 1, "weight_h": 1000, "duration_h": 1},
+            {"time": 2, "weight_h": 7660, "duration_h": 1},
+        ],
+        # 20*100 + 10*1000 + 5*7660 = 2000 + 10000 + 38300 = 50300 GWh
+        demand=[{"carrier": "electricity", "region": "B", "period": 2020, "demand_TWh": 50.3}],
+        demand_profiles=[{"carrier": "electricity", "region": "B", "time": t, "profile": p} for t, p in enumerate((20, 10, 5))],
+        corridors=[
+            {
+                "corridor": "AB", "carrier": "electricity", "region_from": "A", "region_to": "B", "length_km": 1000,
+                "capacity_GW": 0, "build_year": None, "capex_CNY_per_kW_km": 1.0, "fom_fraction": 0.01,
+                "lifetime_years": 40, "wacc": 0.0, "expandable": True,
+            }
+        ],
+    )
+    ds, _, solution = solve_case(path)
+    assert float(ds["corridor_capacity"].sel(corridor="AB", period=2020)) == approx(10)
+    assert float(ds["corridor_capacity_new"].sel(corridor="AB", period=2020)) == approx(10)
+    assert ds["flow"].sel(corridor="AB", period=2020).values.tolist() == [approx(10), approx(10), approx(5)]
+    assert gen(ds, "dear", 2020, "B") == [approx(10), approx(0), approx(0)]
+    assert price(ds, 2020, "B") == [approx(400), approx(105), approx(100)]
+    assert price(ds, 2020, "A") == [approx(100), approx(100), approx(100)]
+    assert cost(ds, "capex", 2020) == approx(0.25)
+    assert cost(ds, "fixed_om", 2020) == approx(0.1)
+    assert cost(ds, "variable_om", 2020) == approx(5.33)
+    assert solution.objective == approx(5.68)
+
+
+def test_storage_power_and_energy_expansion(tmp_path):
+    """The storage case (cheap 10 GW at 100, dear 20 GW at 300, demand 5 then 15 GW, 1000 h each),
+    but the store is new: lossless, energy capacity free (no duration), power capex 500 CNY/kW,
+    energy capex 1000 CNY/kWh, lifetime 10, wacc 0 -> 50 + 100 = 150 CNY per kW (with 1 kWh)
+    per year.  Each kW (+ 1 kWh) moves 1000 MWh/yr from 300 to 100 CNY/MWh: saves 200 CNY/yr > 150.
+    It is built until the dear plant is idle in hour 1 (5 GW), which the cheap plant's headroom
+    in hour 0 (10 - 5 = 5 GW) just allows: 5 GW and 5 GWh.
+    Cost: capex 5 GW * 150 = 0.75 bn; cheap 10 GW * 2000 h * 100 = 2.0 bn; total 2.75 bn."""
+    path = write_case(
+        tmp_path / "storage_expansion",
+        periods=[{"period": 2020}],
+        regions=[{"region": "A"}],
+        carriers=ELEC,
+        technologies=[
+            {"technology": "cheap", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 50, "expandable": False},
+            {"technology": "dear", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 50, "expandable": False},
+            {"technology": "store", "type": "storage", "carrier_out": "electricity", "lifetime_years": 10, "wacc": 0.0},
+        ],
+        technology_periods=[
+            {"technology": "cheap", "period": 2020, "vom_CNY_per_MWh": 100},
+            {"technology": "dear", "period": 2020, "vom_CNY_per_MWh": 300},
+            {"technology": "store", "period": 2020, "capex_CNY_per_kW": 500, "capex_energy_CNY_per_kWh": 1000},
+        ],
+        capacities=[
+            {"technology": "cheap", "region": "A", "build_year": 2000, "capacity_GW": 10},
+            {"technology": "dear", "region": "A", "build_year": 2000, "capacity_GW": 20},
+        ],
+        time_steps=hourly(2, weight_h=1000),
+        demand=[{"carrier": "electricity", "region": "A", "period": 2020, "demand_TWh": 20}],
+        demand_profiles=[{"carrier": "electricity", "region": "A", "time": t, "profile": p} for t, p in enumerate((5, 15))],
+    )
+    ds, _, solution = solve_case(path)
+    sel = dict(technology="store", region="A", period=2020)
+    assert float(ds["capacity"].sel(**sel)) == approx(5)
+    assert float(ds["storage_energy_capacity"].sel(**sel)) == approx(5)
+    assert float(ds["storage_energy_new"].sel(**sel)) == approx(5)
+    assert ds["storage_charge"].sel(**sel).values.tolist() == [approx(5), approx(0)]
+    assert ds["storage_discharge"].sel(**sel).values.tolist() == [approx(0), approx(5)]
+    assert gen(ds, "dear", 2020) == [approx(0), approx(0)]
+    assert cost(ds, "capex", 2020) == approx(0.75)
+    assert solution.objective == approx(2.75)
+
+
+def test_optional_integer_columns_may_be_omitted(tmp_path):
+    """capacity_limits.csv without a `period` column means 'every period' (the column is optional).
+    One plant, demand 10 GW, capacity_max 6 GW and VOLL 1000 CNY/MWh: 6 GW built, 4 GW lost."""
+    path = write_case(
+        tmp_path / "no_period_column",
+        settings={"value_of_lost_load_CNY_per_MWh": 1000},
+        periods=[{"period": 2020}],
+        regions=[{"region": "A"}],
+        carriers=ELEC,
+        technologies=[{"technology": "plant", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 20, "wacc": 0.0}],
+        technology_periods=[{"technology": "plant", "period": 2020, "capex_CNY_per_kW": 100}],
+        capacity_limits=[{"technology": "plant", "region": "A", "capacity_max_GW": 6}],
+        time_steps=hourly(1, weight_h=1000),
+        demand=[{"carrier": "electricity", "region": "A", "period": 2020, "demand_TWh": 10}],
+    )
+    ds, _, _ = solve_case(path)
+    assert float(ds["capacity"].sel(technology="plant", region="A", period=2020)) == approx(6)

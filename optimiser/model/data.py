@@ -14,6 +14,7 @@ import pandas as pd
 
 from .. import economics
 from ..inputs import Case
+from ..schema import TABLE_BY_NAME
 
 #: CNY/kW -> billion CNY/GW ; CNY/kWh -> billion CNY/GWh
 PER_KW_TO_BN_PER_GW = 1e-3
@@ -89,6 +90,8 @@ class ModelData:
         technologies["wacc"] = technologies["wacc"].fillna(float(settings["discount_rate"]))
         technologies["annuity"] = economics.annuity_factor(technologies["wacc"], technologies["lifetime_years"])
         tech_period = interpolate_by_period(case["technology_periods"], "technology", list(periods), PERIOD_PARAMETERS)
+        schema = TABLE_BY_NAME["technology_periods"]
+        tech_period = tech_period.fillna({name: schema.column(name).default for name in PERIOD_PARAMETERS})
         carriers = case["carriers"].set_index("carrier", drop=False)
 
         existing_raw = case["capacities"].copy()
@@ -162,7 +165,7 @@ class ModelData:
         return out
 
     def demand(self) -> pd.DataFrame:
-        """Demand rows (carrier, region, period) with an (n, T) array of GW per time step in ``.attrs['profile']``."""
+        """Demand rows (carrier, region, period) with an (n, T) array of GW per time step in ``.attrs['GW']``."""
         demand = self.case["demand"]
         demand = demand[demand["demand_TWh"] > 0].reset_index(drop=True)
         weight = self.time["weight_h"].to_numpy()

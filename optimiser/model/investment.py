@@ -30,7 +30,7 @@ def add_capacity(model) -> None:
     keys = data.capacity_keys
     existing = keys.merge(data.existing, how="left", on=["technology", "region", "period"])["capacity_GW"].fillna(0.0).to_numpy()
     cap_max = data.limits(keys, "capacity_max_GW")
-    upper = np.where(np.isnan(cap_max), np.inf, np.maximum(cap_max, existing))
+    upper = np.where(np.isnan(cap_max), np.inf, np.fmax(cap_max, existing))
     capacity = lp.add_variables("capacity", keys, lower=existing, upper=upper, units="GW", doc="Installed capacity")
 
     # capacity[t,r,p] - sum_{v <= p < v + L} capacity_new[t,r,v] = existing[t,r,p]
@@ -44,7 +44,7 @@ def add_capacity(model) -> None:
 
     # capacity[t,r,p] >= capacity_min[t,r,p]
     cap_min = data.limits(keys, "capacity_min_GW")
-    has_min = ~np.isnan(cap_min) & (cap_min > existing)
+    has_min = ~np.isnan(cap_min) & (np.nan_to_num(cap_min) > existing)
     if has_min.any():
         minimum = lp.add_constraints(
             "capacity_minimum", keys[has_min], ">=", cap_min[has_min], units="GW", doc="Installed capacity >= minimum", elastic=True
@@ -53,7 +53,10 @@ def add_capacity(model) -> None:
         minimum.add(capacity, positions, np.arange(len(positions)), 1.0)
 
     # costs: annuity of the overnight cost in every period the vintage stands; fixed O&M on installed capacity
-    capex = data.tech_param(build, "capex_CNY_per_kW") * PER_KW_TO_BN_PER_GW
+    # fixed-duration storage pays for its energy capacity per kW: capex + duration_h x capex_energy
+    duration = np.nan_to_num(data.tech_static(build, "duration_h").astype(float))
+    capex_per_kw = data.tech_param(build, "capex_CNY_per_kW") + duration * data.tech_param(build, "capex_energy_CNY_per_kWh")
+    capex = capex_per_kw * PER_KW_TO_BN_PER_GW
     annuity = data.tech_static(build, "annuity").astype(float)
     pair_capex = (capex * annuity)[pairs["_build"].to_numpy()] * data.weight_of(pairs["period"])
     for period in data.periods:
