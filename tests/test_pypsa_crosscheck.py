@@ -4,10 +4,11 @@ The system: two regions A and B; investment periods 2020, 2030, 2040 (the last o
 standing for 10 years), base year 2020, discount rate 5 %; one representative day of
 12 steps of 2 h each, standing for 730 h of the year each.
 
-* gas turbines (expandable, fuel price rising by period, capex falling by vintage,
-  CO2 tax 0/50/100 CNY/t);
+* gas turbines (expandable, availability 0.9, fuel price given for 2020 and 2040 and
+  interpolated for 2030, capex falling by vintage);
 * existing coal in A (built 2005, 30-year lifetime: stands in 2020 and 2030, retired
-  by 2040; not expandable);
+  by 2040; not expandable; 10 % minimum load);
+* a CO2 tax of 0/50/100 CNY/t and a binding CO2 cap of 12 Mt/yr in 2030;
 * wind (own wacc 7 %, 20-year lifetime so the 2020 vintage retires before 2040;
   3 GW existing in B built 2015) and solar (25 years), both with hourly profiles;
 * a 4-hour battery (charge/discharge efficiencies, standing loss, 15-year lifetime);
@@ -20,6 +21,9 @@ built independently from the same raw numbers (using PyPSA's own annuity functio
 
 Conventions aligned (checked in PyPSA 1.4's source, ``pypsa/optimization``):
 
+* ``n.optimize(multi_investment_periods=True)`` is required: without it PyPSA builds the
+  model over the (period, timestep) snapshots but ignores ``investment_period_weightings``
+  (capital costs charged once, unweighted), silently giving a much smaller objective.
 * Period weights.  PyPSA multiplies operating costs by
   ``snapshot_weightings.objective x investment_period_weightings.objective`` and the
   capital cost of every extendable asset by ``investment_period_weightings.objective``
@@ -49,6 +53,10 @@ Conventions aligned (checked in PyPSA 1.4's source, ``pypsa/optimization``):
   receiving end.  PyPSA gets two unidirectional Links (efficiency = 1 - loss) per
   vintage whose ``p_nom`` are tied equal by an extra constraint; only the forward one
   carries the capital cost.
+* CO2: the tax is folded into PyPSA's ``marginal_cost`` (tax x content / efficiency);
+  the cap is a ``primary_energy`` GlobalConstraint for the period, which PyPSA weights by
+  ``investment_period_weightings.years``, so its constant is cap x years.
+* Min load / availability: ``p_min_pu`` / ``p_max_pu``.
 * Units: ours GW and billion CNY; PyPSA MW and CNY (objective / 1e9 to compare).
 """
 
@@ -61,6 +69,8 @@ import pytest
 from casebuilder import solve_case, write_case
 
 pypsa = pytest.importorskip("pypsa")
+
+pytestmark = pytest.mark.filterwarnings("ignore:pandas infers the `str` dtype:FutureWarning")
 
 PERIODS = [2020, 2030, 2040]
 LAST_YEARS = 10
@@ -89,11 +99,12 @@ AVAILABILITY = {
 CO2_CONTENT = {"gas": 0.2, "coal": 0.34}
 FUEL_PRICE = {"gas": {2020: 180.0, 2030: 220.0, 2040: 260.0}, "coal": {2020: 100.0, 2030: 100.0, 2040: 100.0}}
 CO2_TAX = {2020: 0.0, 2030: 50.0, 2040: 100.0}  # CNY/t
+CO2_CAP = {2030: 12.0}  # Mt CO2/yr (binding)
 
 # technologies: lifetime, wacc (None = discount rate), capex by vintage (CNY/kW), fom (CNY/kW/yr), vom, efficiency
 TECH = {
-    "gas": dict(fuel="gas", lifetime=30, wacc=None, capex={2020: 3000.0, 2030: 2800.0, 2040: 2600.0}, fom=60.0, vom=10.0, eff=0.55),
-    "coal": dict(fuel="coal", lifetime=30, wacc=None, capex={2020: 0.0, 2030: 0.0, 2040: 0.0}, fom=80.0, vom=15.0, eff=0.40, expandable=False),
+    "gas": dict(fuel="gas", lifetime=30, wacc=None, capex={2020: 3000.0, 2030: 2800.0, 2040: 2600.0}, fom=60.0, vom=10.0, eff=0.55, availability=0.9),
+    "coal": dict(fuel="coal", lifetime=30, wacc=None, capex={2020: 0.0, 2030: 0.0, 2040: 0.0}, fom=80.0, vom=15.0, eff=0.40, expandable=False, min_load=0.1),
     "wind": dict(fuel="", lifetime=20, wacc=0.07, capex={2020: 6000.0, 2030: 5000.0, 2040: 4500.0}, fom=120.0, vom=0.0, eff=1.0),
     "solar": dict(fuel="", lifetime=25, wacc=None, capex={2020: 4000.0, 2030: 2500.0, 2040: 2000.0}, fom=50.0, vom=0.0, eff=1.0),
 }
@@ -126,7 +137,8 @@ def _write_case(folder):
     for name, t in TECH.items():
         technologies.append(
             {"technology": name, "type": "conversion", "carrier_out": "electricity", "carrier_in": t["fuel"], "lifetime_years": t["lifetime"],
-             "wacc": "" if t["wacc"] is None else t["wacc"], "expandable": t.get("expandable", True)}
+             "wacc": "" if t["wacc"] is None else t["wacc"], "expandable": t.get("expandable", True),
+             "availability_max": t.get("availability", 1.0), "min_load_fraction": t.get("min_load", 0.0)}
         )
         for p in PERIODS:
             technology_periods.append(
@@ -143,7 +155,7 @@ def _write_case(folder):
     return write_case(
         folder,
         settings={"base_year": BASE, "discount_rate": RATE, "last_period_years": LAST_YEARS},
-        periods=[{"period": p, "co2_tax_CNY_per_t": CO2_TAX[p]} for p in PERIODS],
+        periods=[{"period": p, "co2_tax_CNY_per_t": CO2_TAX[p], "co2_cap_Mt": CO2_CAP.get(p, "")} for p in PERIODS],
         regions=[{"region": r} for r in REGIONS],
         carriers=[{"carrier": "electricity", "balance": True}]
         + [{"carrier": f, "balance": False, "co2_content_t_per_MWh": CO2_CONTENT[f]} for f in CO2_CONTENT],
@@ -186,7 +198,14 @@ def _build_pypsa():
     n.investment_period_weightings["years"] = _period_years()
     n.investment_period_weightings["objective"] = [weights[p] for p in PERIODS]
 
-    n.add("Carrier", "electricity")
+    n.add("Carrier", ["electricity", "wind", "solar", "battery"])
+    for fuel, content in CO2_CONTENT.items():
+        n.add("Carrier", fuel, co2_emissions=content)  # t per MWh of primary energy (output / efficiency)
+    for p, cap in CO2_CAP.items():
+        # PyPSA weights the emissions of period p by investment_period_weightings.years: cap x years
+        years = dict(zip(PERIODS, _period_years()))[p]
+        n.add("GlobalConstraint", f"co2_cap_{p}", type="primary_energy", carrier_attribute="co2_emissions",
+              investment_period=p, sense="<=", constant=cap * 1e6 * years)
     for r in REGIONS:
         n.add("Bus", r, carrier="electricity")
         n.add("Load", f"load-{r}", bus=r, p_set=pd.Series(np.concatenate([_demand_mw(r, p) for p in PERIODS]), index=snapshots))
@@ -202,7 +221,7 @@ def _build_pypsa():
 
     def profile(tech, r):
         a = AVAILABILITY.get((tech, r))
-        return 1.0 if a is None else pd.Series(np.tile(a, len(PERIODS)), index=snapshots)
+        return TECH[tech].get("availability", 1.0) if a is None else pd.Series(np.tile(a, len(PERIODS)), index=snapshots)
 
     for tech, t in TECH.items():
         rate = RATE if t["wacc"] is None else t["wacc"]
@@ -210,15 +229,15 @@ def _build_pypsa():
             if t.get("expandable", True):
                 for v in PERIODS:
                     n.add(
-                        "Generator", f"{tech}-{r}-{v}", bus=r, carrier=tech, p_nom_extendable=True, build_year=v, lifetime=t["lifetime"],
+                        "Generator", f"{tech}-{r}-{v}", bus=r, carrier=t["fuel"] or tech, efficiency=t["eff"], p_nom_extendable=True, build_year=v, lifetime=t["lifetime"],
                         capital_cost=(annuity(rate, t["lifetime"]) * t["capex"][v] + t["fom"]) * 1e3,
-                        marginal_cost=marginal(t), p_max_pu=profile(tech, r),
+                        marginal_cost=marginal(t), p_max_pu=profile(tech, r), p_min_pu=t.get("min_load", 0.0),
                     )
             for et, er, year, gw in EXISTING:
                 if (et, er) == (tech, r):
                     n.add(
-                        "Generator", f"{tech}-{r}-existing{year}", bus=r, carrier=tech, p_nom=gw * 1e3, build_year=year, lifetime=t["lifetime"],
-                        capital_cost=t["fom"] * 1e3, marginal_cost=marginal(t), p_max_pu=profile(tech, r),
+                        "Generator", f"{tech}-{r}-existing{year}", bus=r, carrier=t["fuel"] or tech, efficiency=t["eff"], p_nom=gw * 1e3, build_year=year, lifetime=t["lifetime"],
+                        capital_cost=t["fom"] * 1e3, marginal_cost=marginal(t), p_max_pu=profile(tech, r), p_min_pu=t.get("min_load", 0.0),
                     )
 
     b = BATTERY
@@ -280,7 +299,7 @@ def both(tmp_path_factory):
     path = _write_case(tmp_path_factory.mktemp("pypsa_crosscheck") / "case")
     ds, model, solution = solve_case(path)
     n, extra = _build_pypsa()
-    status, condition = n.optimize(solver_name="highs", extra_functionality=extra, include_objective_constant=False, log_to_console=False)
+    status, condition = n.optimize(solver_name="highs", multi_investment_periods=True, extra_functionality=extra, include_objective_constant=False, log_to_console=False)
     assert status == "ok" and condition == "optimal", (status, condition)
     return ds, solution, n
 
@@ -315,3 +334,78 @@ def test_capacities_match_pypsa(both):
         ours = float(ds["corridor_capacity"].sel(corridor="AB", period=p))
         theirs = _pypsa_capacity_gw(n, "Link", "AB-fwd-", p)
         assert ours == pytest.approx(theirs, rel=1e-3, abs=1e-3), ("AB", p, ours, theirs)
+
+
+def test_co2_emissions_and_price_match_pypsa(both):
+    """The 2030 cap binds in both; PyPSA's ``mu`` is per tonne of the years-weighted period total and
+    discounted, ours is per tonne of annual emissions and undiscounted: ours = -mu x years / w_p."""
+    ds, _, n = both
+    w = n.investment_period_weightings
+    for p in PERIODS:
+        theirs = 0.0
+        for name, g in n.generators.iterrows():
+            content = CO2_CONTENT.get(g["carrier"], 0.0)
+            if content:
+                p_mw = n.generators_t.p.loc[p, name]
+                theirs += float((p_mw * n.snapshot_weightings.generators.loc[p]).sum()) * content / g["efficiency"] / 1e6
+        assert float(ds["co2_emissions"].sel(period=p).sum()) == pytest.approx(theirs, rel=1e-6, abs=1e-6), p
+    assert float(ds["co2_emissions"].sel(period=2030).sum()) == pytest.approx(CO2_CAP[2030], rel=1e-9)
+    mu = n.global_constraints.loc["co2_cap_2030", "mu"]
+    assert mu < 0  # binding
+    assert float(ds["price_co2"].sel(period=2030)) == pytest.approx(-mu * w.loc[2030, "years"] / w.loc[2030, "objective"], rel=1e-6)
+
+
+def test_electricity_prices_match_pypsa(both):
+    """Both report undiscounted prices per MWh (ours: dual / (w_p x weight_h); PyPSA's marginal_price
+    in a multi-period model likewise).  Duals can be non-unique in a degenerate LP; here they coincide."""
+    ds, _, n = both
+    for r in REGIONS:
+        ours = ds["price_electricity"].sel(region=r).transpose("period", "time").to_numpy()
+        theirs = n.buses_t.marginal_price[r].unstack("timestep").loc[PERIODS].to_numpy()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-3)
+
+
+def test_fixed_duration_storage_pays_energy_capex(tmp_path):
+    """One region, one period (w_p = 1), solar charging a 3-hour battery whose energy costs 500 CNY/kWh.
+
+    A fixed-duration StorageUnit in PyPSA pays capital_cost = annuity x (capex_kW + max_hours x capex_kWh);
+    ours must charge the energy capex of fixed-duration storage per kW the same way."""
+    from pypsa.costs import annuity
+
+    profile = [0.0, 1.0, 0.0, 0.0]
+    weight = 2190.0
+    hours, capex_kw, capex_kwh, life = 3.0, 100.0, 500.0, 10
+    path = write_case(
+        tmp_path / "case",
+        periods=[{"period": 2020}],
+        regions=[{"region": "A"}],
+        carriers=[{"carrier": "electricity"}],
+        technologies=[
+            {"technology": "solar", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 20},
+            {"technology": "battery", "type": "storage", "carrier_out": "electricity", "lifetime_years": life, "duration_h": hours},
+        ],
+        technology_periods=[
+            {"technology": "solar", "period": 2020, "capex_CNY_per_kW": 1000.0},
+            {"technology": "battery", "period": 2020, "capex_CNY_per_kW": capex_kw, "capex_energy_CNY_per_kWh": capex_kwh},
+        ],
+        time_steps=[{"time": h, "weight_h": weight, "duration_h": 1.0, "representative_period": 0} for h in range(4)],
+        demand=[{"carrier": "electricity", "region": "A", "period": 2020, "demand_TWh": 8.76}],
+        availability=[{"technology": "solar", "region": "A", "time": h, "availability": a} for h, a in enumerate(profile)],
+    )
+    _, _, solution = solve_case(path)
+
+    n = pypsa.Network()
+    n.set_snapshots(range(4))
+    n.snapshot_weightings["objective"] = weight
+    n.snapshot_weightings["generators"] = weight
+    n.snapshot_weightings["stores"] = 1.0
+    n.add("Carrier", ["electricity", "solar", "battery"])
+    n.add("Bus", "A", carrier="electricity")
+    n.add("Load", "load", bus="A", p_set=1000.0)
+    n.add("Generator", "solar", bus="A", carrier="solar", p_nom_extendable=True, p_max_pu=pd.Series(profile, index=n.snapshots),
+          capital_cost=annuity(0.0, 20) * 1000.0 * 1e3)
+    n.add("StorageUnit", "battery", bus="A", carrier="battery", p_nom_extendable=True, max_hours=hours, cyclic_state_of_charge=True,
+          capital_cost=annuity(0.0, life) * (capex_kw + hours * capex_kwh) * 1e3)
+    status, condition = n.optimize(solver_name="highs", include_objective_constant=False, log_to_console=False)
+    assert condition == "optimal"
+    assert solution.objective == pytest.approx(n.objective / 1e9, rel=1e-6), (solution.objective, n.objective / 1e9)

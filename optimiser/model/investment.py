@@ -28,7 +28,7 @@ def add_capacity(model) -> None:
     )
 
     keys = data.capacity_keys
-    existing = keys.merge(data.existing, how="left", on=["technology", "region", "period"])["capacity_GW"].fillna(0.0).to_numpy()
+    existing = keys.merge(data.existing, how="left", on=["technology", "region", "period"])["capacity_GW"].fillna(0.0).to_numpy(dtype=float)
     cap_max = data.limits(keys, "capacity_max_GW")
     upper = np.where(np.isnan(cap_max), np.inf, np.fmax(cap_max, existing))
     capacity = lp.add_variables("capacity", keys, lower=existing, upper=upper, units="GW", doc="Installed capacity")

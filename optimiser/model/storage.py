@@ -88,7 +88,7 @@ def _add_energy_capacity(model, keys, limit_rows, energy_limit) -> None:
     n_time = data.n_time
     build = data.build_keys.merge(keys[["technology", "region"]].drop_duplicates(), on=["technology", "region"])
     energy_new = lp.add_variables("storage_energy_new", build, units="GWh", doc="Energy capacity built in the period")
-    existing = keys.merge(data.existing, how="left", on=["technology", "region", "period"])["energy_capacity_GWh"].fillna(0.0).to_numpy()
+    existing = keys.merge(data.existing, how="left", on=["technology", "region", "period"])["energy_capacity_GWh"].fillna(0.0).to_numpy(dtype=float)
     energy = lp.add_variables("storage_energy_capacity", keys, lower=existing, units="GWh", doc="Installed energy capacity")
     everyone = np.arange(len(keys))
     vintage = lp.add_constraints("storage_energy_vintage", keys, "==", existing, units="GWh", doc="Energy capacity = existing + new builds standing")
