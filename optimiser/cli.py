@@ -16,10 +16,12 @@ EXIT_OK, EXIT_NOT_OPTIMAL, EXIT_INPUT, EXIT_RESULTS = 0, 1, 2, 3
 
 
 def _solver_options(pairs: list[str]) -> dict:
+    from .solve import SolverOptionError
+
     options = {}
     for pair in pairs or []:
         if "=" not in pair:
-            raise SystemExit(f"--solver-option expects NAME=VALUE, got {pair!r}")
+            raise SolverOptionError(f"--solver-option expects NAME=VALUE, got {pair!r}")
         name, value = pair.split("=", 1)
         options[name.strip()] = value.strip()
     return options
@@ -32,7 +34,8 @@ def _cmd_run(args) -> int:
 
     case = args.case or DEFAULT_CASE
     try:
-        results, out = run(case, args.out, _solver_options(args.solver_option))
+        options = _solver_options(args.solver_option)
+        results, out = run(case, args.out, options)
     except InputError as error:
         print(error.report(), file=sys.stderr)
         return EXIT_INPUT

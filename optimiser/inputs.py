@@ -201,6 +201,10 @@ def _read_table(chain: list[Path], table: Table, issues: list[InputIssue]) -> pd
     except Exception as error:  # pandas raises several parser errors
         issues.append(InputIssue(table.file, None, None, str(error).strip(), "a readable CSV file with a header line"))
         return empty
+    # index each row by its line number in the file - 2 (so that index + 2 = line) despite comments and blanks
+    lines = [number for number, text in enumerate(path.read_text().splitlines(), start=1) if text.strip() and not text.lstrip().startswith("#")]
+    if len(lines) == len(raw) + 1:
+        raw.index = pd.Index(np.asarray(lines[1:]) - 2)
     raw.columns = [str(c).strip() for c in raw.columns]
     known = {c.name for c in table.columns}
     for name in raw.columns:
@@ -247,7 +251,8 @@ def _empty_dtype(column: Column):
     return {"str": object, "int": np.int64, "float": float, "bool": bool}[column.kind]
 
 
-def _check_references(tables: dict[str, pd.DataFrame], issues: list[InputIssue]) -> None:
+def _check_references(tables: dict[str, pd.DataFrame], issues: list[InputIssue], broken: set[str] = frozenset()) -> None:
+    """Names used in one table must be defined in their own table (skipped for sets whose table is broken)."""
     sets = {
         "region": set(tables["regions"]["region"]),
         "technology": set(tables["technologies"]["technology"]),
@@ -261,12 +266,18 @@ def _check_references(tables: dict[str, pd.DataFrame], issues: list[InputIssue])
         for column in table.columns:
             if not column.ref or frame.empty:
                 continue
+            if origin[column.ref][:-4] in broken:
+                continue
             values = frame[column.name]
             present = values.notna() & (values.astype(str) != "")
             unknown = present & ~values.isin(sets[column.ref])
-            for index in frame.index[unknown]:
+            # one issue per distinct unknown name, at its first line, with how often it occurs
+            seen = frame.loc[unknown, column.name]
+            for value, count in seen.value_counts(sort=False).items():
+                first = seen.index[seen == value][0]
+                more = f" (used on {count} lines)" if count > 1 else ""
                 issues.append(
-                    InputIssue(table.file, int(index) + 2, column.name, values[index], f"a {column.ref} defined in {origin[column.ref]}")
+                    InputIssue(table.file, int(first) + 2, column.name, value, f"a {column.ref} defined in {origin[column.ref]}{more}")
                 )
 
 
@@ -275,16 +286,18 @@ def _check_semantics(tables: dict[str, pd.DataFrame], settings: dict, issues: li
     if len(periods) == 0:
         issues.append(InputIssue("periods.csv", None, "period", None, "at least one period"))
     if len(periods) > 1 and periods.notna().all():
-        diffs = periods.diff().iloc[1:]
-        for index in diffs.index[diffs <= 0]:
-            issues.append(InputIssue("periods.csv", int(index) + 2, "period", periods[index], f"a year after {periods[index - 1]} (periods strictly increasing)"))
+        values = periods.to_numpy()
+        for position in np.flatnonzero(np.diff(values) <= 0) + 1:
+            issues.append(
+                InputIssue("periods.csv", int(periods.index[position]) + 2, "period", values[position], f"a year after {values[position - 1]} (periods strictly increasing)")
+            )
     times = tables["time_steps"]["time"]
     if len(times) == 0:
         issues.append(InputIssue("time_steps.csv", None, "time", None, "at least one time step"))
     elif times.notna().all():
-        diffs = times.diff().iloc[1:]
-        for index in diffs.index[diffs <= 0]:
-            issues.append(InputIssue("time_steps.csv", int(index) + 2, "time", times[index], "time steps in strictly increasing order"))
+        values = times.to_numpy()
+        for position in np.flatnonzero(np.diff(values) <= 0) + 1:
+            issues.append(InputIssue("time_steps.csv", int(times.index[position]) + 2, "time", values[position], "time steps in strictly increasing order"))
 
     carriers = tables["carriers"].set_index("carrier")
     balanced = set(carriers.index[carriers["balance"]])
@@ -356,11 +369,22 @@ def _check_semantics(tables: dict[str, pd.DataFrame], settings: dict, issues: li
     for index, row in tables["fuel_prices"].iterrows():
         if row["carrier"] in balanced:
             issues.append(InputIssue("fuel_prices.csv", int(index) + 2, "carrier", row["carrier"], "a carrier without a balance (balance = false); balanced carriers get their price from the model"))
-    priced = set(tables["fuel_prices"]["carrier"])
+    prices = tables["fuel_prices"]
+    everywhere = set(prices.loc[prices["region"] == "", "carrier"])
+    regions = set(tables["regions"]["region"])
     used = {c for c in tech_in.values() if c} | set(flows.loc[flows["flow_per_output"] < 0, "carrier"])
-    for carrier in sorted(used - balanced - priced):
-        if carrier in unit:
-            issues.append(InputIssue("fuel_prices.csv", None, "carrier", carrier, f"prices for '{carrier}', which technologies consume and which has no balance"))
+    for carrier in sorted(used - balanced - everywhere):
+        if carrier not in unit:
+            continue
+        missing = sorted(regions - set(prices.loc[prices["carrier"] == carrier, "region"]))
+        if missing:
+            issues.append(
+                InputIssue(
+                    "fuel_prices.csv", None, "carrier", carrier,
+                    f"prices for '{carrier}' (consumed by technologies, no balance) in every region: none for {', '.join(missing)}; "
+                    "add rows with a blank region for a price that applies everywhere",
+                )
+            )
 
     _check_carbon(tables, settings, tech_in, tech_out, issues)
 
@@ -385,10 +409,20 @@ def _check_semantics(tables: dict[str, pd.DataFrame], settings: dict, issues: li
         if pd.notna(row["energy_capacity_GWh"]) and tech_type.get(row["technology"]) == "conversion":
             issues.append(InputIssue("capacities.csv", int(index) + 2, "energy_capacity_GWh", row["energy_capacity_GWh"], "blank for a conversion technology"))
 
-    limits = tables["capacity_limits"]
-    both = limits["capacity_min_GW"].notna() & limits["capacity_max_GW"].notna() & (limits["capacity_min_GW"] > limits["capacity_max_GW"])
-    for index in limits.index[both]:
-        issues.append(InputIssue("capacity_limits.csv", int(index) + 2, "capacity_min_GW", limits.loc[index, "capacity_min_GW"], f"at most capacity_max_GW ({limits.loc[index, 'capacity_max_GW']})"))
+    # minimum above maximum, also where a period-specific row meets an every-period row
+    limits = tables["capacity_limits"].assign(_line=tables["capacity_limits"].index + 2)
+    general = limits[limits["period"].isna()][["technology", "region", "capacity_min_GW", "capacity_max_GW"]]
+    specific = limits[limits["period"].notna()]
+    combined = specific.merge(general, how="left", on=["technology", "region"], suffixes=("", "_all"))
+    combined["capacity_min_GW"] = combined["capacity_min_GW"].fillna(combined["capacity_min_GW_all"])
+    combined["capacity_max_GW"] = combined["capacity_max_GW"].fillna(combined["capacity_max_GW_all"])
+    checked = pd.concat([limits[limits["period"].isna()], combined[limits.columns]], ignore_index=True)
+    bad = checked["capacity_min_GW"].notna() & checked["capacity_max_GW"].notna() & (checked["capacity_min_GW"] > checked["capacity_max_GW"])
+    for _, row in checked[bad].iterrows():
+        period = "" if pd.isna(row["period"]) else f" in {int(row['period'])}"
+        issues.append(
+            InputIssue("capacity_limits.csv", int(row["_line"]), "capacity_min_GW", row["capacity_min_GW"], f"at most capacity_max_GW{period} ({row['capacity_max_GW']} GW)")
+        )
 
 
 def _check_carbon(tables, settings, tech_in, tech_out, issues) -> None:
@@ -476,9 +510,13 @@ def load_case(path: str | Path) -> Case:
     issues: list[InputIssue] = []
     chain = _case_chain(case_path, issues)
     settings = _load_settings(chain, issues)
-    tables = {table.name: _read_table(chain, table, issues) for table in TABLES}
-    if not issues:
-        _check_references(tables, issues)
+    tables, broken = {}, set()
+    for table in TABLES:
+        before = len(issues)
+        tables[table.name] = _read_table(chain, table, issues)
+        if len(issues) > before:
+            broken.add(table.name)
+    _check_references(tables, issues, broken)
     if not issues:
         _check_semantics(tables, settings, issues)
     if issues:

@@ -23,6 +23,7 @@ from .model.data import GWH_TO_TWH
 from .solve import Solution
 
 RESULTS_MARKER = "optimiser_results"
+RESERVED_PRICE_NAMES = {"price_co2"}
 COST_COMPONENTS = ["capex", "fixed_om", "variable_om", "fuel", "co2_tax", "lost_load"]
 
 
@@ -194,7 +195,10 @@ def extract(model: Model, solution: Solution) -> xr.Dataset:
     )
     for carrier in sorted(set(balance.keys["carrier"])):
         unit = "CNY/t" if data.carriers.loc[carrier, "unit"] == "kt/h" else "CNY/MWh"
-        ds[f"price_{_safe(carrier)}"] = ds["price"].sel(carrier=carrier, drop=True).assign_attrs(
+        name = f"price_{_safe(carrier)}"
+        if name in RESERVED_PRICE_NAMES:  # a carrier called "co2" must not shadow the CO2 shadow price
+            name = f"price_carrier_{_safe(carrier)}"
+        ds[name] = ds["price"].sel(carrier=carrier, drop=True).assign_attrs(
             _attrs(unit, f"Marginal cost of {carrier} (dual of its balance), undiscounted")
         )
     # CO2 price: what one more tonne emitted in period p would cost, from the annual cap and the cumulative budget
@@ -369,11 +373,15 @@ def _carbon_results(ds: xr.Dataset, model: Model, x, gen_annual, per_tech, coord
     )
     ends = ends.where(ends != "", pd.Series(default, index=ends.index))
     annual["end"] = ends.reindex(annual["technology"]).to_numpy()
-    # removals: net negative emissions of technologies outside the consumption end (BECCS, DAC);
-    # capture at industrial sources (consumption end) reduces emissions instead of removing CO2
-    negative = annual[(annual["co2"] < 0) & (annual["end"] != "consumption")]
-    ds["co2_removed"] = by_region_period(negative.assign(removed=-negative["co2"]), "removed").assign_attrs(
-        _attrs("Mt CO2/yr", "CO2 removed from the atmosphere by BECCS and direct air capture (net negative emissions outside the consumption end)")
+    # removals: biogenic CO2 captured (BECCS, biomass to hydrogen with capture) plus CO2 captured by technologies
+    # that output captured CO2 outside the consumption end (direct air capture); capture at industrial sources
+    # (consumption end) reduces emissions instead of removing CO2
+    factors = data.emission_factor.set_index(["technology", "period"])
+    biogenic = factors["biogenic_captured"].reindex(pd.MultiIndex.from_frame(annual[["technology", "period"]])).fillna(0.0).to_numpy()
+    direct = (data.technologies["carrier_out"].reindex(annual["technology"]).to_numpy() == captured_carrier) & (annual["end"] != "consumption").to_numpy()
+    removed = annual.assign(removed=biogenic * annual["output"] + np.where(direct, annual["output"], 0.0))
+    ds["co2_removed"] = by_region_period(removed, "removed").assign_attrs(
+        _attrs("Mt CO2/yr", "CO2 removed from the atmosphere: biogenic CO2 captured (BECCS) and direct air capture")
     )
     end_names = ["power", "consumption", "sequestration"]
     table = annual.groupby(["end", "period"])["co2"].sum()

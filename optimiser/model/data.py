@@ -300,4 +300,6 @@ def _conversion_flows(case: Case, technologies: pd.DataFrame, tech_period: pd.Da
     else:
         factor["co2_out"] = 0.0
     factor["co2"] = factor["fossil"] - factor["co2_out"]
-    return flows, factor[["technology", "period", "co2", "captured"]]
+    # capture of biogenic CO2 (BECCS, biomass to hydrogen with capture) is a removal from the atmosphere
+    factor["biogenic_captured"] = factor["capture_rate"] * (factor["content"] - factor["fossil"])
+    return flows, factor[["technology", "period", "co2", "captured", "biogenic_captured"]]
