@@ -61,6 +61,13 @@ def append(case: Path, file: str, *lines: str) -> None:
     path.write_text(text + "".join(line + "\n" for line in lines))
 
 
+def line_of(path: Path, start: str) -> int:
+    """1-based line number of the only line of ``path`` that starts with ``start``."""
+    found = [n for n, line in enumerate(path.read_text().splitlines(), start=1) if line.startswith(start)]
+    assert len(found) == 1, found
+    return found[0]
+
+
 # --------------------------------------------------------------------------- the cases
 
 
@@ -153,14 +160,16 @@ def test_validate_example_prints_sizes(commands):
 
 
 def test_validate_broken_case_lists_every_error(commands):
-    result, _ = result_of(commands, "validate_broken")
+    result, where = result_of(commands, "validate_broken")
     assert result.returncode == 2, result.stdout + result.stderr
     no_traceback(result)
     assert "is valid" not in result.stdout
     stderr = result.stderr
     assert "4 error(s)" in stderr, stderr
-    assert "capacities.csv, line 5, column 'capacity_GW': got '-25'; expected a number >= 0" in stderr
-    assert "demand.csv, line 6, column 'demand_TWh': got 'lots'; expected a number" in stderr
+    capacity_line = line_of(where / "example" / "capacities.csv", "coal,central,2015")
+    demand_line = line_of(where / "example" / "demand.csv", "electricity,central,2030")
+    assert f"capacities.csv, line {capacity_line}, column 'capacity_GW': got '-25'; expected a number >= 0" in stderr
+    assert f"demand.csv, line {demand_line}, column 'demand_TWh': got 'lots'; expected a number" in stderr
     assert "settings.yaml, column 'discount_rat'" in stderr and "discount_rate" in stderr
     assert "time_steps.csv" in stderr
 
