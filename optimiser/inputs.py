@@ -8,8 +8,10 @@ bad value and what was expected.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
-from dataclasses import dataclass, field
+import io
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +19,7 @@ import pandas as pd
 import yaml
 
 from .schema import SETTINGS, TABLES, TABLE_BY_NAME, Column, Table
+from .timeagg import setting_issues, table_issues
 
 SETTINGS_FILE = "settings.yaml"
 #: free-text columns any table may carry for documentation (never read by the model)
@@ -67,6 +70,11 @@ class Case:
     tables: dict[str, pd.DataFrame]
     input_hash: str
     source_files: list[str] = field(default_factory=list)
+    #: chronological sequence of the original periods (days) -> representative period (columns ``day``, ``time``,
+    #: ``representative_period``), set by :func:`optimiser.timeagg.aggregate`; None = none (see docs/model.md, storage)
+    period_sequence: pd.DataFrame | None = None
+    #: what :func:`optimiser.timeagg.aggregate` applied (method, options, sizes); None = not aggregated
+    time_aggregation: dict | None = None
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
@@ -183,28 +191,45 @@ def _case_chain(case_path: Path, issues: list[InputIssue]) -> list[Path]:
 
 
 def _find(chain: list[Path], file: str) -> Path:
+    """The first of ``file`` or ``file.gz`` along the inheritance chain (large hourly tables may be gzipped)."""
     for folder in chain:
-        if (folder / file).exists():
-            return folder / file
+        for candidate in (folder / file, folder / f"{file}.gz"):
+            if candidate.exists():
+                return candidate
     return chain[0] / file
 
 
 def _read_table(chain: list[Path], table: Table, issues: list[InputIssue]) -> pd.DataFrame:
     path = _find(chain, table.file)
+    if path.parent != chain[0] and path.exists():
+        # issues in an inherited table name the base folder's file
+        issues_before = len(issues)
+        frame = _read_table_at(path, table, issues)
+        label = f"{path.parent.name}/{path.name}"
+        issues[issues_before:] = [replace(issue, file=label) for issue in issues[issues_before:]]
+        return frame
+    return _read_table_at(path, table, issues)
+
+
+def _read_table_at(path: Path, table: Table, issues: list[InputIssue]) -> pd.DataFrame:
     empty = pd.DataFrame({c.name: pd.Series(dtype=_empty_dtype(c)) for c in table.columns})
     if not path.exists():
         if table.required:
             issues.append(InputIssue(table.file, None, None, None, "this required table to exist in the case folder"))
         return empty
+    # whole-line comments (# ...) and blank lines are skipped; a '#' inside a value is kept
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt") as stream:
+        text_lines = stream.read().splitlines()
+    kept = [number for number, text in enumerate(text_lines, start=1) if text.strip() and not text.lstrip().startswith("#")]
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, comment="#")
+        raw = pd.read_csv(io.StringIO("\n".join(text_lines[n - 1] for n in kept)), dtype=str, keep_default_na=False, skipinitialspace=True)
     except Exception as error:  # pandas raises several parser errors
         issues.append(InputIssue(table.file, None, None, str(error).strip(), "a readable CSV file with a header line"))
         return empty
     # index each row by its line number in the file - 2 (so that index + 2 = line) despite comments and blanks
-    lines = [number for number, text in enumerate(path.read_text().splitlines(), start=1) if text.strip() and not text.lstrip().startswith("#")]
-    if len(lines) == len(raw) + 1:
-        raw.index = pd.Index(np.asarray(lines[1:]) - 2)
+    if len(kept) == len(raw) + 1:
+        raw.index = pd.Index(np.asarray(kept[1:]) - 2)
     raw.columns = [str(c).strip() for c in raw.columns]
     known = {c.name for c in table.columns}
     for name in raw.columns:
@@ -319,6 +344,8 @@ def _check_semantics(tables: dict[str, pd.DataFrame], settings: dict, issues: li
             for name in ("duration_h",):
                 if pd.notna(row[name]):
                     issues.append(InputIssue("technologies.csv", line, name, row[name], "blank for a conversion technology"))
+            if row["seasonal"]:
+                issues.append(InputIssue("technologies.csv", line, "seasonal", True, "false for a conversion technology (storage only)"))
     tech_type = techs.set_index("technology")["type"].to_dict()
     tech_in = techs.set_index("technology")["carrier_in"].to_dict()
     tech_out = techs.set_index("technology")["carrier_out"].to_dict()
@@ -387,6 +414,9 @@ def _check_semantics(tables: dict[str, pd.DataFrame], settings: dict, issues: li
             )
 
     _check_carbon(tables, settings, tech_in, tech_out, issues)
+    if not setting_issues(settings.get("time_aggregation")):
+        for file, column, value, expected in table_issues(tables, settings.get("time_aggregation")):
+            issues.append(InputIssue(file, None, column, value, expected))
 
     for index, row in tables["corridors"].iterrows():
         line = int(index) + 2
@@ -408,6 +438,31 @@ def _check_semantics(tables: dict[str, pd.DataFrame], settings: dict, issues: li
     for index, row in capacities.iterrows():
         if pd.notna(row["energy_capacity_GWh"]) and tech_type.get(row["technology"]) == "conversion":
             issues.append(InputIssue("capacities.csv", int(index) + 2, "energy_capacity_GWh", row["energy_capacity_GWh"], "blank for a conversion technology"))
+
+    # a minimum capacity where the technology can neither stand nor be built
+    existing_pairs = set(zip(tables["capacities"]["technology"], tables["capacities"]["region"]))
+    expandable = set(techs.loc[techs["expandable"], "technology"])
+    minimum = tables["capacity_limits"]
+    for index, row in minimum[minimum["capacity_min_GW"].fillna(0) > 0].iterrows():
+        if row["technology"] not in expandable and (row["technology"], row["region"]) not in existing_pairs:
+            issues.append(
+                InputIssue("capacity_limits.csv", int(index) + 2, "capacity_min_GW", row["capacity_min_GW"],
+                           f"0 or blank: {row['technology']} is not expandable and has no existing capacity in {row['region']}")
+            )
+
+    # a demand profile that is zero in every step while the annual demand is positive
+    profiles = tables["demand_profiles"]
+    if not profiles.empty:
+        totals = profiles.groupby(["carrier", "region"])["profile"].sum()
+        zero = totals[totals <= 0]
+        demand = tables["demand"]
+        for (carrier, region) in zero.index:
+            if ((demand["carrier"] == carrier) & (demand["region"] == region) & (demand["demand_TWh"] > 0)).any():
+                first = profiles.index[(profiles["carrier"] == carrier) & (profiles["region"] == region)][0]
+                issues.append(
+                    InputIssue("demand_profiles.csv", int(first) + 2, "profile", f"{carrier} in {region}: all zero",
+                               "a profile with some positive value where demand.csv gives a positive annual demand")
+                )
 
     # minimum above maximum, also where a period-specific row meets an every-period row
     limits = tables["capacity_limits"].assign(_line=tables["capacity_limits"].index + 2)
@@ -486,6 +541,8 @@ def _load_settings(chain: list[Path], issues: list[InputIssue]) -> dict:
     if not isinstance(settings["solver"], dict):
         issues.append(InputIssue(SETTINGS_FILE, None, "solver", settings["solver"], "a mapping of HiGHS option: value"))
         settings["solver"] = {}
+    for column, value, expected in setting_issues(settings["time_aggregation"]):
+        issues.append(InputIssue(SETTINGS_FILE, None, column, value, expected))
     return settings
 
 
@@ -519,6 +576,12 @@ def load_case(path: str | Path) -> Case:
     _check_references(tables, issues, broken)
     if not issues:
         _check_semantics(tables, settings, issues)
+    elif not broken & {"periods", "regions", "carriers", "technologies", "technology_periods", "time_steps"}:
+        # report consistency problems in the same round as value errors, where the core tables are sound
+        try:
+            _check_semantics(tables, settings, issues)
+        except Exception:  # a broken value elsewhere can make a consistency check meaningless; it is reported already
+            pass
     if issues:
         raise InputError(issues, case_path)
     for name, frame in tables.items():

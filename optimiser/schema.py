@@ -280,6 +280,15 @@ TABLES: tuple[Table, ...] = (
                 bounds=LOSS,
             ),
             Column(
+                "seasonal",
+                "bool",
+                "Storage only: true = long-duration storage whose state of charge is carried across the chronological "
+                "sequence of representative periods (days), see `time_aggregation`; false = it cycles within each "
+                "representative period.",
+                required=False,
+                default=False,
+            ),
+            Column(
                 "end",
                 "str",
                 "End of the carbon balance the technology's emissions count in; blank = power if it outputs "
@@ -388,7 +397,7 @@ TABLES: tuple[Table, ...] = (
     Table(
         "time_steps",
         "Time steps of one model year (the same in every period). `weight_h` is the number of hours of "
-        "the year a step stands for (weights sum to the hours of a year); `duration_h` its chronological "
+        "the year a step stands for (weights normally sum to the 8760 hours of a year; another total, as in a hand-made test system, scales operation against the annualised investment); `duration_h` its chronological "
         "length for storage; steps in the same `representative_period` form one cyclic sequence.",
         (
             Column("time", "int", "Time step number, increasing in chronological order."),
@@ -538,6 +547,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("electricity_carrier", "Name of the electricity carrier (for the power end of the carbon balance).", "electricity"),
     Setting("hydrogen_carrier", "Name of the hydrogen carrier (for hydrogen results).", "hydrogen"),
+    Setting(
+        "time_aggregation",
+        "Aggregation of an hourly year before solving: `{method: representative_days, days: 8, seed: 0}` (k-medoids "
+        "days), `{method: downsample, hours: 3}` (average consecutive hours) or `{method: none}`; blank = the time "
+        "steps as given.",
+        None,
+    ),
     Setting("solver", "HiGHS options (for example threads, solver, time_limit).", None),
 )
 

@@ -525,12 +525,6 @@ def test_line_numbers_count_comment_and_blank_lines(case):
 # --------------------------------------------------------------------------- silent gaps (validation misses them)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_read_table reads with pd.read_csv(comment='#'), so an unquoted '#' inside a value starts a "
-    "comment and silently drops the rest of the line: a note 'PWR #2' placed before min_load_fraction "
-    "turns nuclear's 0.5 into the default 0.0 (and availability_max 0.9 into 1.0) without any issue",
-)
 def test_hash_inside_a_value_keeps_the_rest_of_the_line(case):
     frame = pd.read_csv(case / "technologies.csv", dtype=str, keep_default_na=False)
     frame.insert(list(frame.columns).index("min_load_fraction"), "note", "")
@@ -542,12 +536,6 @@ def test_hash_inside_a_value_keeps_the_rest_of_the_line(case):
     assert nuclear["availability_max"] == pytest.approx(0.9)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a capacity_min_GW for a (technology, region) outside the sparse capacity set is dropped "
-    "silently: hydro is not expandable and has no existing capacity in 'north', so 'hydro,north,2030,5,,' "
-    "passes validation and the solve is optimal with 0 GW (investment.add_capacity only sees capacity_keys)",
-)
 def test_minimum_capacity_where_the_technology_cannot_exist(case):
     append(case, "capacity_limits.csv", "hydro,north,2030,5,,")
     issues = issues_of(case)
@@ -558,12 +546,6 @@ def test_minimum_capacity_where_the_technology_cannot_exist(case):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ModelData.demand divides by the profile's weighted sum only where it is > 0; an all-zero "
-    "demand profile for electricity in 'north' passes validation and silently removes the 300-450 TWh/yr "
-    "of demand.csv from the model",
-)
 def test_all_zero_demand_profile_with_positive_demand(case):
     frame = pd.read_csv(case / "demand_profiles.csv", dtype=str, keep_default_na=False)
     frame.loc[frame["region"] == "north", "profile"] = "0"
@@ -574,27 +556,6 @@ def test_all_zero_demand_profile_with_positive_demand(case):
     assert "north" in str(issue.value) + issue.expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the schema says time_steps weight_h 'sum to the hours of a year', but nothing checks it: "
-    "weights summing to 9638 h (or any other total) load without an issue and scale every annual "
-    "operating cost and emission against the annualised investment costs",
-)
-def test_time_step_weights_must_sum_to_a_year(case):
-    frame = pd.read_csv(case / "time_steps.csv", dtype=str, keep_default_na=False)
-    frame.loc[0, "weight_h"] = "1000"
-    frame.to_csv(case / "time_steps.csv", index=False)
-    issues = issues_of(case)
-    issue = find(issues, "time_steps.csv", "weight_h")
-    assert "8760" in issue.expected
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="load_case runs _check_semantics only when reading and reference checks found nothing, so a "
-    "corridor of the unbalanced carrier 'gas' is reported only in a second round, after the negative "
-    "capacity in capacities.csv has been fixed",
-)
 def test_value_errors_do_not_hide_consistency_errors(case):
     replace(case, "capacities.csv", "coal,central,2015,25", "coal,central,2015,-25")
     replace(case, "corridors.csv", "south-central,electricity,", "south-central,gas,")
@@ -603,12 +564,6 @@ def test_value_errors_do_not_hide_consistency_errors(case):
     find(issues, "corridors.csv", "carrier")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issues in a table inherited through base_case name only the bare file ('capacities.csv, line 5') "
-    "under the derived case's path, so the user looks for a file that does not exist in that folder; "
-    "_read_table knows the path it read (_find) but InputIssue.file gets table.file",
-)
 def test_issue_in_inherited_table_names_the_base_folder(tmp_path):
     base = copy_example(tmp_path)
     replace(base, "capacities.csv", "coal,central,2015,25", "coal,central,2015,-25")
