@@ -35,13 +35,13 @@ def main() -> None:
 
 def merge_budgets() -> None:
     """energy_budgets.csv = hydro and CO2-injection rows (demand_network.py) + industrial capture (technologies.py)."""
-    budgets = pd.read_csv(CASE / "energy_budgets.csv")
+    budgets = pd.read_csv(CASE / "energy_budgets.csv", dtype=str, keep_default_na=False)
     industry_file = BUILD / "energy_budgets_industry.csv"
     if not industry_file.exists():
         industry_file = CASE / "energy_budgets_industry.csv"
     if industry_file.exists():
-        industry = pd.read_csv(industry_file)
-        budgets = budgets[budgets["technology"] != "industry_capture"]
+        industry = pd.read_csv(industry_file, dtype=str, keep_default_na=False)
+        budgets = budgets[~budgets["technology"].isin(set(industry["technology"]))]
         budgets = pd.concat([budgets, industry], ignore_index=True)
         if industry_file.parent == CASE:
             industry.to_csv(BUILD / "energy_budgets_industry.csv", index=False)
