@@ -1,4 +1,4 @@
-"""Command-line interface: ``optimiser run | validate | info`` (also ``python -m optimiser``).
+"""Command-line interface: ``optimiser run | validate | info | schedule | compare | export`` (also ``python -m optimiser``).
 
 Exit codes: 0 success, 1 the solve ended without an optimum (results and diagnosis
 are still written), 2 bad input (every problem listed), 3 a results file could not be read.
@@ -30,12 +30,21 @@ def _solver_options(pairs: list[str]) -> dict:
 def _cmd_run(args) -> int:
     from .inputs import InputError
     from .run import DEFAULT_CASE, run
+    from .scenarios import ScenarioError
     from .solve import SolverOptionError
 
     case = args.case or DEFAULT_CASE
     try:
         options = _solver_options(args.solver_option)
-        results, out = run(case, args.out, options)
+        if args.scenario:
+            from .scenarios import run_scenario
+
+            results, out = run_scenario(args.case, args.scenario, args.out, options, scenario_file=args.scenario_file)
+        else:
+            results, out = run(case, args.out, options)
+    except ScenarioError as error:
+        print(error.report(), file=sys.stderr)
+        return EXIT_INPUT
     except InputError as error:
         print(error.report(), file=sys.stderr)
         return EXIT_INPUT
@@ -93,6 +102,8 @@ def parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="HiGHS option, repeatable (threads=2, solver=ipm|simplex|pdlp, time_limit=600, run_crossover=off, ...)",
     )
+    run.add_argument("--scenario", metavar="FILE:NAME", help="solve a scenario of a parameter file (FILE:NAME, or NAME with --scenario-file or CASE/scenarios.yaml); see docs/scenarios.md")
+    run.add_argument("--scenario-file", type=Path, metavar="FILE", help="parameter file for --scenario NAME")
     run.set_defaults(func=_cmd_run)
 
     validate = commands.add_parser("validate", help="check a case, print its size; exit 2 on errors")
@@ -102,6 +113,14 @@ def parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="status, objective and headline figures of a results file")
     info.add_argument("results", type=Path)
     info.set_defaults(func=_cmd_info)
+
+    from .postprocess.cli import add_commands  # schedule, compare, export
+
+    add_commands(commands)
+
+    from .sweep.cli import add_sweep_commands  # sweep plan | run | task | merge | status
+
+    add_sweep_commands(commands)
     return top
 
 

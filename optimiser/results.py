@@ -72,6 +72,18 @@ def extract(model: Model, solution: Solution) -> xr.Dataset:
     ds["technology_carrier_out"] = ("technology", technologies["carrier_out"].to_numpy(dtype=object), _attrs("", "Output (stored) carrier"))
     ds["technology_carrier_in"] = ("technology", technologies["carrier_in"].to_numpy(dtype=object), _attrs("", "Input carrier ('' = none)"))
     ds["carrier_unit"] = ("carrier", data.carriers["unit"].to_numpy(dtype=object), _attrs("", "Flow unit of the carrier"))
+    # inputs the post-processing needs so that a results file stands alone: capex by build period
+    # (investment = capacity_new x capex) and the CO2 content of carriers (non-carbon technologies)
+    capex = data.tech_period.set_index(["technology", "period"])
+    index = pd.MultiIndex.from_product([coords["technology"], coords["period"]])
+    for name, column, units, description in (
+        ("capex_per_kW", "capex_CNY_per_kW", "CNY/kW", "Overnight capex of capacity built in the period (power; kt/h-based for mass carriers)"),
+        ("capex_energy_per_kWh", "capex_energy_CNY_per_kWh", "CNY/kWh", "Overnight capex of storage energy capacity built in the period"),
+    ):
+        values = capex[column].reindex(index).fillna(0.0).to_numpy(dtype=float).reshape(len(coords["technology"]), len(coords["period"]))
+        ds[name] = (("technology", "period"), values, _attrs(units, description))
+    ds["carrier_co2_content"] = ("carrier", data.carriers["co2_content_t_per_MWh"].fillna(0.0).to_numpy(dtype=float), _attrs("t/MWh", "CO2 content of the carrier (t/t for mass carriers)"))
+    ds["carrier_biogenic"] = ("carrier", data.carriers["biogenic"].fillna(False).to_numpy(dtype=bool).astype(np.int8), _attrs("1", "1 = the carrier's CO2 is biogenic"))
     if len(coords["corridor"]):
         corridors = case["corridors"]
         for column in ("carrier", "region_from", "region_to"):
@@ -104,6 +116,8 @@ def extract(model: Model, solution: Solution) -> xr.Dataset:
             **{f"model_{k}": v for k, v in model.statistics().items()},
         }
     )
+    if getattr(case, "time_aggregation", None) is not None:
+        ds.attrs["time_aggregation"] = yaml.safe_dump(_plain(case.time_aggregation), sort_keys=True)
     if not ok:
         return ds
 
@@ -144,8 +158,14 @@ def extract(model: Model, solution: Solution) -> xr.Dataset:
     ):
         if name in lp.variables:
             ds[name] = var(name).assign_attrs(_attrs("GW", description))
-    if "storage_level" in lp.variables:
-        ds["storage_level"] = var("storage_level").assign_attrs(_attrs("GWh", "State of charge at the end of the time step"))
+    level = var("storage_level") if "storage_level" in lp.variables else None
+    if getattr(model, "seasonal_storage", None) is not None:
+        level = _seasonal_levels(ds, model, x, coords, level)
+    if level is not None:
+        ds["storage_level"] = level.assign_attrs(
+            _attrs("GWh", "State of charge at the end of the time step (seasonal storage: on the first day of the "
+                   "chronological sequence that each representative period stands for)")
+        )
 
     if "corridor_capacity" in lp.variables:
         ds["corridor_capacity"] = var("corridor_capacity").assign_attrs(_attrs("GW", "Corridor capacity (each direction)"))
@@ -216,6 +236,45 @@ def extract(model: Model, solution: Solution) -> xr.Dataset:
     cap_values = case["periods"].set_index("period")["co2_cap_Mt"].reindex(coords["period"]).to_numpy(dtype=float)
     ds["co2_cap"] = xr.DataArray(cap_values, dims="period", coords={"period": coords["period"]}).assign_attrs(_attrs("Mt CO2/yr", "CO2 cap (NaN = none)"))
     return ds
+
+
+def _seasonal_levels(ds: xr.Dataset, model: Model, x, coords: dict, level):
+    """Absolute levels of seasonal storage and ``storage_level_daily``; returns ``storage_level`` including them.
+
+    In representative step h of period g: level = inter[first day d with g(d) = g] * (1 - loss)^(hours of g
+    elapsed by the end of h) + intra[h]; daily: inter[d], the state at the start of day d of the sequence.
+    """
+    lp, data = model.lp, model.data
+    seasonal = model.seasonal_storage
+    keys, structure, loss = seasonal["keys"], seasonal["structure"], seasonal["loss"]
+    sequence, of_step = structure["sequence"], structure["of_step"]
+    n_days = len(sequence)
+    intra = lp.values(lp.variables["storage_level_intra"], x)
+    inter = lp.values(lp.variables["storage_level_inter"], x).reshape(len(keys), n_days)
+    first_day = np.full(len(structure["labels"]), -1)
+    for day in range(n_days - 1, -1, -1):
+        first_day[sequence[day]] = day
+    duration = data.time["duration_h"].to_numpy()
+    cumulative = np.cumsum(duration)
+    start = structure["start"][of_step]
+    elapsed = cumulative - (cumulative[start] - duration[start])
+    start_state = np.where(first_day[of_step] >= 0, inter[:, np.maximum(first_day[of_step], 0)], 0.0)
+    absolute = start_state * (1.0 - loss)[:, None] ** elapsed[None, :] + intra
+    stub = type(lp.variables["storage_level_intra"])("storage_level_seasonal", keys, True, lp.n_time, "GWh", "")
+    seasonal_level = _dense(stub, absolute, coords)
+    level = seasonal_level if level is None else level + seasonal_level
+
+    ds.coords["day"] = np.arange(n_days, dtype=np.int64)
+    labels = structure["labels"][sequence]
+    ds["day_representative_period"] = xr.DataArray(labels, dims="day", coords={"day": ds["day"]}).assign_attrs(
+        _attrs("1", "Representative period standing for each day (period) of the chronological sequence")
+    )
+    day_keys = lp.variables["storage_level_inter"].keys
+    daily = type(stub)("storage_level_daily", day_keys, False, lp.n_time, "GWh", "")
+    ds["storage_level_daily"] = _dense(daily, inter.reshape(-1), {**coords, "day": ds["day"].to_numpy()}).assign_attrs(
+        _attrs("GWh", "Seasonal storage: state of charge at the start of each day (period) of the chronological sequence")
+    )
+    return level
 
 
 def _safe(name: str) -> str:

@@ -252,15 +252,13 @@ class LinearProgram:
         varmap = []
         with PauseGC():
             for family in self.variables.values():
-                var = pyo.Var(range(family.size), dense=True, doc=f"{family.doc} [{family.units}]")
-                model.add_component(family.name, var)
-                data = list(var.values())
                 lower = np.where(np.isfinite(family.lower), family.lower, np.nan)
                 upper = np.where(np.isfinite(family.upper), family.upper, np.nan)
-                if np.all(lower == 0) and np.all(np.isnan(upper)):
-                    for v in data:
-                        v.setlb(0.0)
-                else:
+                nonnegative = bool(np.all(lower == 0) and np.all(np.isnan(upper)))
+                var = pyo.Var(range(family.size), dense=True, bounds=(0.0, None) if nonnegative else None, doc=f"{family.doc} [{family.units}]")
+                model.add_component(family.name, var)
+                data = list(var.values())
+                if not nonnegative:
                     for v, lo, up in zip(data, lower.tolist(), upper.tolist()):
                         v.setlb(None if lo != lo else lo)
                         v.setub(None if up != up else up)
