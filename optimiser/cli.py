@@ -41,7 +41,7 @@ def _cmd_run(args) -> int:
 
             results, out = run_scenario(args.case, args.scenario, args.out, options, scenario_file=args.scenario_file)
         else:
-            results, out = run(case, args.out, options)
+            results, out = run(case, args.out, options, schedule=not args.no_schedule)
     except ScenarioError as error:
         print(error.report(), file=sys.stderr)
         return EXIT_INPUT
@@ -102,6 +102,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="HiGHS option, repeatable (threads=2, solver=ipm|simplex|pdlp, time_limit=600, run_crossover=off, ...)",
     )
+    run.add_argument("--no-schedule", action="store_true", help="skip the deployment schedule, plots and report after the solve")
     run.add_argument("--scenario", metavar="FILE:NAME", help="solve a scenario of a parameter file (FILE:NAME, or NAME with --scenario-file or CASE/scenarios.yaml); see docs/scenarios.md")
     run.add_argument("--scenario-file", type=Path, metavar="FILE", help="parameter file for --scenario NAME")
     run.set_defaults(func=_cmd_run)

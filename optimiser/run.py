@@ -11,6 +11,7 @@ from .inputs import load_case
 from .model import build_model
 from .results import extract, write_results
 from .solve import solve
+from .timeagg import aggregate
 
 DEFAULT_CASE = Path(__file__).resolve().parent.parent / "inputs" / "example"
 
@@ -19,11 +20,19 @@ def default_output(case_name: str) -> Path:
     return Path("results") / f"{case_name}.nc"
 
 
-def run(case_path=DEFAULT_CASE, out=None, options: dict | None = None, log=print) -> tuple[xr.Dataset, Path]:
-    """Solve a case and write its results atomically; returns the dataset and the file written."""
+def run(case_path=DEFAULT_CASE, out=None, options: dict | None = None, log=print, schedule: bool = False) -> tuple[xr.Dataset, Path]:
+    """Solve a case and write its results atomically; returns the dataset and the file written.
+
+    ``schedule=True`` then writes the deployment schedule, plots and report.html into the folder
+    beside the results file named after it (results/<case>/), as ``optimiser run`` does.
+    """
     start = time.perf_counter()
     case = load_case(case_path)
     log(f"case {case.name}: " + ", ".join(f"{v} {k}" for k, v in case.summary().items()))
+    case = aggregate(case)
+    if case.time_aggregation is not None:
+        info = case.time_aggregation
+        log(f"time aggregation {info['method']}: {info['original_steps']} -> {info['steps']} time steps in {info['seconds']:.2f} s")
     model = build_model(case)
     stats = model.statistics()
     log(f"model: {stats['variables']} variables, {stats['constraints']} constraints, {stats['nonzeros']} non-zeros "
@@ -38,4 +47,10 @@ def run(case_path=DEFAULT_CASE, out=None, options: dict | None = None, log=print
     results.attrs["total_s"] = time.perf_counter() - start
     write_results(results, out)
     log(f"results written to {out}")
+    if schedule and results.attrs.get("optimal"):
+        from .postprocess import postprocess
+
+        folder = out.with_suffix("")
+        written = postprocess(results, folder)
+        log(f"deployment schedule, plots and report ({len(written)} files) written to {folder}/ (report: {folder / 'report.html'})")
     return results, out

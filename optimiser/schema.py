@@ -581,5 +581,33 @@ def markdown() -> str:
     return "\n".join(lines)
 
 
+def settings_markdown() -> str:
+    """The settings of settings.yaml as a Markdown table."""
+    rows = ["| setting | unit | default | meaning |", "|---|---|---|---|"]
+    for setting in SETTINGS:
+        default = "the folder name" if setting.name == "name" else ("" if setting.default in (None, "") else f"`{setting.default}`")
+        rows.append(f"| `{setting.name}` | {setting.unit} | {default} | {setting.doc} |")
+    return "\n".join(rows)
+
+
+def refresh_inputs_doc(text: str) -> str:
+    """docs/inputs.md with its generated parts (between BEGIN/END markers) rebuilt from this schema."""
+    import re
+
+    text = re.sub(
+        r"(<!-- BEGIN settings[^\n]*-->\n).*?(<!-- END settings -->)", lambda m: m.group(1) + settings_markdown() + "\n" + m.group(2), text, flags=re.S
+    )
+    return re.sub(
+        r"(<!-- BEGIN tables[^\n]*-->\n).*?(<!-- END tables -->)", lambda m: m.group(1) + "\n" + markdown().rstrip() + "\n\n" + m.group(2), text, flags=re.S
+    )
+
+
 if __name__ == "__main__":
-    print(markdown())
+    import sys
+    from pathlib import Path
+
+    if sys.argv[1:2] == ["--write"]:  # python -m optimiser.schema --write docs/inputs.md
+        target = Path(sys.argv[2])
+        target.write_text(refresh_inputs_doc(target.read_text()))
+    else:
+        print(markdown())

@@ -67,7 +67,18 @@ def parse_option_value(highs: highspy.Highs, name: str, value):
         raise SolverOptionError(f"HiGHS option '{name}' expects a {kind.name[1:].lower()} value, got {value!r}") from None
 
 
+_scheduler_threads: list = [None]  # thread count of HiGHS's process-wide scheduler, once started
+
+
 def _new_highs(options: dict, log_file: str | None) -> highspy.Highs:
+    # HiGHS keeps one thread pool per process: a solve asking for another thread count than the
+    # pool was started with ends with status 'Not Set' unless the pool is restarted first
+    threads = options.get("threads")
+    if threads is not None:
+        threads = int(threads)
+        if _scheduler_threads[0] is not None and _scheduler_threads[0] != threads:
+            highspy.Highs.resetGlobalScheduler(True)
+        _scheduler_threads[0] = threads
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", True)
     highs.setOptionValue("log_to_console", False)

@@ -586,3 +586,14 @@ def test_inherited_case_without_errors_loads(tmp_path):
     assert case.name == "derived"
     assert case["periods"]["co2_cap_Mt"].tolist()[1:] == [800, 300]
     assert case.summary()["technologies"] == load_case(tmp_path / "example").summary()["technologies"]
+
+
+def test_docs_inputs_md_matches_the_schema():
+    """docs/inputs.md's generated tables are up to date (refresh: python -m optimiser.schema --write docs/inputs.md)."""
+    from pathlib import Path
+
+    from optimiser.schema import refresh_inputs_doc
+
+    path = Path(__file__).resolve().parent.parent / "docs" / "inputs.md"
+    text = path.read_text()
+    assert refresh_inputs_doc(text) == text, "run: python -m optimiser.schema --write docs/inputs.md"

@@ -49,10 +49,14 @@ def build_model(case: Case, pyomo: bool = True) -> Model:
 
     ``pyomo=False`` skips creating the Pyomo component objects (the HiGHS model is
     passed from the same arrays either way); sweeps and benchmarks use it.
+    The case's ``time_aggregation`` setting is applied first if the case is not
+    aggregated yet (:func:`optimiser.timeagg.aggregate`; ``model.case`` is the aggregated case).
     """
+    from ..timeagg import aggregate
     from . import balance, generation, investment, policy, storage, transmission
 
     start = time.perf_counter()
+    case = aggregate(case)
     data = ModelData.from_case(case)
     lp = LinearProgram(data.n_time, data.time["time"].to_numpy())
     model = Model(case, data, lp)

@@ -1,9 +1,18 @@
-"""Storage: charge, discharge and state of charge, cyclic within each representative period,
-with separate power and energy capacity (or a fixed duration)."""
+"""Storage: charge, discharge and state of charge, with separate power and energy capacity (or a
+fixed duration).
+
+Short-duration storage cycles within each representative period.  Long-duration storage
+(``seasonal = true``) carries its state across the chronological sequence of representative
+periods (Kotzur et al. 2018, "Time series aggregation for energy system design: modeling seasonal
+storage", Applied Energy 213): an inter-period state at the start of each period of the sequence,
+intra-period deviations per representative period that start from 0, a linking equation over the
+whole sequence (cyclic), and bounds on inter state + the highest / lowest intra deviation.
+"""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from .data import PER_KW_TO_BN_PER_GW, PER_MWH_TO_BN_PER_GWH
 from .investment import vintage_pairs
@@ -20,6 +29,51 @@ def previous_step(time) -> np.ndarray:
     end_positions = np.r_[start_positions[1:] - 1, len(group) - 1]
     previous[start_positions] = end_positions
     return previous
+
+
+def period_structure(time: pd.DataFrame, period_sequence: pd.DataFrame | None):
+    """The representative periods and their chronological sequence, or None if there is nothing to link.
+
+    Returns a dict with ``labels`` (representative period of each run of steps, in order),
+    ``start`` and ``end`` (first and last step position of each), ``of_step`` (run index of each step)
+    and ``sequence`` (run index of each period of the chronological sequence).  Without an explicit
+    ``period_sequence`` the runs are taken to follow each other once, in order, if the steps are a
+    chronological year (``weight_h == duration_h`` everywhere) and there are at least two; otherwise
+    (one run, or weighted runs with no sequence) None is returned and seasonal storage simply cycles
+    within each representative period.
+    """
+    group = time["representative_period"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    ends = np.r_[starts[1:] - 1, len(group) - 1]
+    labels = group[starts]
+    if len(np.unique(labels)) != len(labels):
+        raise ValueError("representative periods must be contiguous runs of time steps to link seasonal storage")
+    if period_sequence is not None:
+        sequence = pd.Index(labels).get_indexer(period_sequence["representative_period"].to_numpy())
+        if (sequence < 0).any():
+            raise ValueError("period_sequence names a representative period that has no time steps")
+    elif len(labels) > 1 and np.allclose(time["weight_h"].to_numpy(), time["duration_h"].to_numpy()):
+        sequence = np.arange(len(labels))
+    else:
+        return None
+    of_step = np.repeat(np.arange(len(labels)), ends - starts + 1)
+    return {"labels": labels, "start": starts, "end": ends, "of_step": of_step, "sequence": sequence}
+
+
+def _add_entries(constraint, rows: np.ndarray, variable, cols: np.ndarray, coef) -> None:
+    """Add ``coef * variable`` at explicit (row element, variable element) pairs (local positions).
+
+    Used where one row draws on a different element of a family in every time step, which
+    :meth:`ConstraintFamily.add` does not express (e.g. the intra maximum of each step's period).
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    coef = np.broadcast_to(np.asarray(coef, dtype=float), rows.shape).ravel()
+    cols = variable.offset + np.broadcast_to(np.asarray(cols, dtype=np.int64), rows.shape).ravel()
+    rows = rows.ravel()
+    keep = coef != 0
+    constraint.rows.append(rows[keep])
+    constraint.cols.append(cols[keep])
+    constraint.vals.append(coef[keep])
 
 
 def add_storage(model) -> None:
@@ -39,7 +93,6 @@ def add_storage(model) -> None:
 
     charge = lp.add_variables("storage_charge", keys, timed=True, units="GW", doc="Charging power")
     discharge = lp.add_variables("storage_discharge", keys, timed=True, units="GW", doc="Discharging power")
-    level = lp.add_variables("storage_level", keys, timed=True, units="GWh", doc="State of charge at the end of the step")
 
     for variable, name in ((charge, "storage_charge_limit"), (discharge, "storage_discharge_limit")):
         # charge (discharge)[s,r,p,h] - capacity[s,r,p] <= 0   (GW)
@@ -47,26 +100,53 @@ def add_storage(model) -> None:
         limit.add(variable, everyone, everyone, 1.0)
         limit.add(capacity, capacity_pos, everyone, -np.ones((len(keys), n_time)))
 
-    # energy capacity: fixed duration x power, or its own vintaged variables
-    fixed = ~np.isnan(data.tech_static(keys, "duration_h").astype(float))
-    energy_limit = lp.add_constraints("storage_energy_limit", keys, "<=", 0.0, timed=True, units="GWh", doc="State of charge <= energy capacity")
-    energy_limit.add(level, everyone, everyone, 1.0)
-    if fixed.any():
-        hours = data.tech_static(keys, "duration_h").astype(float)[fixed]
-        energy_limit.add(capacity, capacity_pos[fixed], everyone[fixed], -np.broadcast_to(hours[:, None], (fixed.sum(), n_time)))
-    if (~fixed).any():
-        _add_energy_capacity(model, keys[~fixed].reset_index(drop=True), everyone[~fixed], energy_limit)
-
-    # level[h] = (1 - loss)^d[h] * level[prev h] + d[h] * (eta_c * charge[h] - discharge[h] / eta_d)   (GWh)
     loss = data.tech_static(keys, "standing_loss_per_h").astype(float)
     eta_c = data.tech_static(keys, "efficiency_charge").astype(float)
     eta_d = data.tech_static(keys, "efficiency_discharge").astype(float)
-    dynamics = lp.add_constraints("storage_dynamics", keys, "==", 0.0, timed=True, units="GWh", doc="State-of-charge balance, cyclic per representative period")
-    dynamics.add(level, everyone, everyone, 1.0)
     retention = (1.0 - loss)[:, None] ** duration[None, :]
-    dynamics.add(level, everyone, everyone, -retention, time_map=previous_step(time))
-    dynamics.add(charge, everyone, everyone, -eta_c[:, None] * duration[None, :])
-    dynamics.add(discharge, everyone, everyone, duration[None, :] / eta_d[:, None])
+
+    structure = period_structure(time, getattr(model.case, "period_sequence", None))
+    seasonal = data.tech_static(keys, "seasonal").astype(bool) & (structure is not None)
+    cyclic = np.flatnonzero(~seasonal)
+    linked = np.flatnonzero(seasonal)
+
+    if len(cyclic):
+        ckeys = keys.iloc[cyclic].reset_index(drop=True)
+        crows = np.arange(len(cyclic))
+        level = lp.add_variables("storage_level", ckeys, timed=True, units="GWh", doc="State of charge at the end of the step")
+        # level[s,r,p,h] - E[s,r,p] <= 0   (GWh)
+        energy_limit = lp.add_constraints("storage_energy_limit", ckeys, "<=", 0.0, timed=True, units="GWh", doc="State of charge <= energy capacity")
+        energy_limit.add(level, crows, crows, 1.0)
+
+    # energy capacity E[s,r,p]: fixed duration x power, or its own vintaged variables
+    hours = data.tech_static(keys, "duration_h").astype(float)
+    fixed = ~np.isnan(hours)
+    energy = _add_energy_capacity(model, keys[~fixed].reset_index(drop=True)) if (~fixed).any() else None
+    energy_pos = np.full(len(keys), -1)
+    energy_pos[~fixed] = np.arange((~fixed).sum())
+
+    def add_energy(constraint, key_index, rows, coef):
+        """Add ``coef * E[key]`` to the given rows of ``constraint`` (coef broadcast like ConstraintFamily.add)."""
+        key_index, rows = np.asarray(key_index), np.asarray(rows)
+        coef = np.broadcast_to(np.asarray(coef, dtype=float), (len(key_index), n_time) if constraint.timed else (len(key_index),))
+        is_fixed = fixed[key_index]
+        if is_fixed.any():
+            scale = hours[key_index][is_fixed]
+            constraint.add(capacity, capacity_pos[key_index][is_fixed], rows[is_fixed], coef[is_fixed] * (scale[:, None] if constraint.timed else scale))
+        if (~is_fixed).any():
+            constraint.add(energy, energy_pos[key_index][~is_fixed], rows[~is_fixed], coef[~is_fixed])
+
+    if len(cyclic):
+        add_energy(energy_limit, cyclic, crows, -1.0)
+        # level[h] - (1 - loss)^d[h] * level[prev h] - d[h] * (eta_c * charge[h] - discharge[h] / eta_d) = 0   (GWh)
+        dynamics = lp.add_constraints("storage_dynamics", ckeys, "==", 0.0, timed=True, units="GWh", doc="State-of-charge balance, cyclic per representative period")
+        dynamics.add(level, crows, crows, 1.0)
+        dynamics.add(level, crows, crows, -retention[cyclic], time_map=previous_step(time))
+        dynamics.add(charge, cyclic, crows, -eta_c[cyclic, None] * duration[None, :])
+        dynamics.add(discharge, cyclic, crows, duration[None, :] / eta_d[cyclic, None])
+
+    if len(linked):
+        _add_seasonal(model, keys, linked, structure, charge, discharge, add_energy, retention, loss, eta_c, eta_d)
 
     # balance: + discharge - charge on the stored carrier
     balance = model.con("balance")
@@ -82,10 +162,88 @@ def add_storage(model) -> None:
             lp.add_cost(("variable_om", int(period)), discharge, everyone[mask], vom[mask][:, None] * weight[None, :])
 
 
-def _add_energy_capacity(model, keys, limit_rows, energy_limit) -> None:
-    """storage_energy_capacity[s,r,p] = existing + sum of standing storage_energy_new (GWh), with capex per kWh."""
+def _add_seasonal(model, keys, linked, structure, charge, discharge, add_energy, retention, loss, eta_c, eta_d) -> None:
+    """Seasonal storage linked across the chronological sequence of representative periods (Kotzur et al. 2018)."""
     data, lp = model.data, model.lp
     n_time = data.n_time
+    duration = data.time["duration_h"].to_numpy()
+    n_link = len(linked)
+    lkeys = keys.iloc[linked].reset_index(drop=True)
+    rows = np.arange(n_link)
+    n_groups = len(structure["labels"])
+    of_step, sequence = structure["of_step"], structure["sequence"]
+    n_days = len(sequence)
+    # hours of each representative period and the retention over a whole one: (1 - loss)^T_g
+    group_hours = np.add.reduceat(duration, structure["start"])
+    group_retention = (1.0 - loss[linked])[:, None] ** group_hours[None, :]  # (n_link, G)
+    first = np.zeros(n_time, dtype=bool)
+    first[structure["start"]] = True
+
+    # intra[h] - (1 - loss)^d[h] * intra[prev h] (none at a period's first step) - d[h] * (eta_c * charge[h] - discharge[h] / eta_d) = 0   (GWh)
+    intra = lp.add_variables("storage_level_intra", lkeys, timed=True, lower=-np.inf, units="GWh",
+                             doc="Seasonal storage: state of charge at the end of the step relative to the start of its representative period")
+    dynamics = lp.add_constraints("storage_dynamics_intra", lkeys, "==", 0.0, timed=True, units="GWh",
+                                  doc="Seasonal storage: intra-period state balance, from 0 at the start of each representative period")
+    dynamics.add(intra, rows, rows, 1.0)
+    dynamics.add(intra, rows, rows, -retention[linked] * (~first)[None, :], time_map=previous_step(data.time))
+    dynamics.add(charge, linked, rows, -eta_c[linked, None] * duration[None, :])
+    dynamics.add(discharge, linked, rows, duration[None, :] / eta_d[linked, None])
+
+    # highest and lowest intra deviation of each representative period (0 = its start belongs to both)
+    group_keys = lkeys.loc[lkeys.index.repeat(n_groups)].reset_index(drop=True)
+    group_keys["representative_period"] = np.tile(structure["labels"], n_link)
+    intra_max = lp.add_variables("storage_intra_max", group_keys, lower=0.0, units="GWh",
+                                 doc="Seasonal storage: highest intra-period deviation of the representative period")
+    intra_min = lp.add_variables("storage_intra_min", group_keys, lower=-np.inf, upper=0.0, units="GWh",
+                                 doc="Seasonal storage: lowest intra-period deviation of the representative period")
+    step_rows = rows[:, None] * n_time + np.arange(n_time)[None, :]  # element (k, h) of a timed family
+    step_group = rows[:, None] * n_groups + of_step[None, :]  # (k, group of h) of the per-group families
+    for family, sense, name, doc in (
+        (intra_max, "<=", "storage_intra_max_bound", "Seasonal storage: intra deviation <= the period's highest"),
+        (intra_min, ">=", "storage_intra_min_bound", "Seasonal storage: intra deviation >= the period's lowest"),
+    ):
+        # intra[s,r,p,h] - intra_max[s,r,p,g(h)] <= 0 ; intra[s,r,p,h] - intra_min[s,r,p,g(h)] >= 0   (GWh)
+        bound = lp.add_constraints(name, lkeys, sense, 0.0, timed=True, units="GWh", doc=doc)
+        bound.add(intra, rows, rows, 1.0)
+        _add_entries(bound, step_rows, family, step_group, -1.0)
+
+    # inter-period state at the start of each period of the sequence
+    day_keys = lkeys.loc[lkeys.index.repeat(n_days)].reset_index(drop=True)
+    day_keys["day"] = np.tile(np.arange(n_days, dtype=np.int64), n_link)
+    inter = lp.add_variables("storage_level_inter", day_keys, lower=0.0, units="GWh",
+                             doc="Seasonal storage: state of charge at the start of each day (period) of the chronological sequence")
+    day_rows = rows[:, None] * n_days + np.arange(n_days)[None, :]  # element (k, d)
+    next_rows = rows[:, None] * n_days + (np.arange(n_days)[None, :] + 1) % n_days
+    day_group = rows[:, None] * n_groups + sequence[None, :]  # (k, g(d))
+    ret = group_retention[:, sequence]  # (n_link, D): (1 - loss)^T_g(d)
+    last_step = rows[:, None] * n_time + structure["end"][sequence][None, :]  # intra at the end of g(d)
+
+    # inter[d+1] - (1 - loss)^T_g(d) * inter[d] - intra[g(d), last step] = 0   (GWh; cyclic over the sequence)
+    linking = lp.add_constraints("storage_linking", day_keys, "==", 0.0, units="GWh",
+                                 doc="Seasonal storage: next day's state = this day's state after losses + its representative period's net change")
+    _add_entries(linking, day_rows, inter, next_rows, 1.0)
+    _add_entries(linking, day_rows, inter, day_rows, -ret)
+    _add_entries(linking, day_rows, intra, last_step, -1.0)
+
+    # inter[d] + intra_max[g(d)] - E <= 0   (GWh)
+    upper = lp.add_constraints("storage_inter_upper", day_keys, "<=", 0.0, units="GWh",
+                               doc="Seasonal storage: state at the start of the day + highest intra deviation <= energy capacity")
+    _add_entries(upper, day_rows, inter, day_rows, 1.0)
+    _add_entries(upper, day_rows, intra_max, day_group, 1.0)
+    add_energy(upper, np.repeat(linked, n_days), day_rows.ravel(), -1.0)
+
+    # (1 - loss)^T_g(d) * inter[d] + intra_min[g(d)] >= 0   (GWh)
+    lower = lp.add_constraints("storage_inter_lower", day_keys, ">=", 0.0, units="GWh",
+                               doc="Seasonal storage: state at the start of the day after losses + lowest intra deviation >= 0")
+    _add_entries(lower, day_rows, inter, day_rows, ret)
+    _add_entries(lower, day_rows, intra_min, day_group, 1.0)
+
+    model.seasonal_storage = {"keys": lkeys, "structure": structure, "loss": loss[linked]}
+
+
+def _add_energy_capacity(model, keys):
+    """storage_energy_capacity[s,r,p] = existing + sum of standing storage_energy_new (GWh), with capex per kWh."""
+    data, lp = model.data, model.lp
     build = data.build_keys.merge(keys[["technology", "region"]].drop_duplicates(), on=["technology", "region"])
     energy_new = lp.add_variables("storage_energy_new", build, units="GWh", doc="Energy capacity built in the period")
     existing = keys.merge(data.existing, how="left", on=["technology", "region", "period"])["energy_capacity_GWh"].fillna(0.0).to_numpy(dtype=float)
@@ -95,10 +253,10 @@ def _add_energy_capacity(model, keys, limit_rows, energy_limit) -> None:
     vintage.add(energy, everyone, everyone, 1.0)
     pairs = vintage_pairs(build, data.periods, data.technologies["lifetime_years"])
     vintage.add(energy_new, pairs["_build"].to_numpy(), vintage.locate(pairs), -1.0)
-    energy_limit.add(energy, everyone, limit_rows, -np.ones((len(keys), n_time)))
 
     capex = data.tech_param(build, "capex_energy_CNY_per_kWh") * PER_KW_TO_BN_PER_GW * data.tech_static(build, "annuity").astype(float)
     pair_cost = capex[pairs["_build"].to_numpy()] * data.weight_of(pairs["period"])
     for period in data.periods:
         mask = (pairs["period"] == period).to_numpy()
         lp.add_cost(("capex", int(period)), energy_new, pairs["_build"].to_numpy()[mask], pair_cost[mask])
+    return energy

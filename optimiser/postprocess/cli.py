@@ -39,7 +39,8 @@ def _formats(values) -> tuple:
     return tuple(out)
 
 
-def _report(written, start, out=sys.stdout):
+def _report(written, start, out=None):
+    out = out or sys.stdout  # looked up at call time: sys.stdout may be replaced (tests, notebooks)
     for path in written:
         print(f"  {path}", file=out)
     print(f"{len(written)} files written in {time.perf_counter() - start:.1f} s", file=out)
