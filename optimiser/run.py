@@ -20,11 +20,13 @@ def default_output(case_name: str) -> Path:
     return Path("results") / f"{case_name}.nc"
 
 
-def run(case_path=DEFAULT_CASE, out=None, options: dict | None = None, log=print, schedule: bool = False) -> tuple[xr.Dataset, Path]:
+def run(case_path=DEFAULT_CASE, out=None, options: dict | None = None, log=print, schedule: bool = False, warm=None) -> tuple[xr.Dataset, Path]:
     """Solve a case and write its results atomically; returns the dataset and the file written.
 
     ``schedule=True`` then writes the deployment schedule, plots and report.html into the folder
     beside the results file named after it (results/<case>/), as ``optimiser run`` does.
+    ``warm`` (an :class:`optimiser.warm.WarmSolver`) re-solves in place when only numbers changed
+    since its previous model (sweeps); the Pyomo objects are then not built.
     """
     start = time.perf_counter()
     case = load_case(case_path)
@@ -33,13 +35,19 @@ def run(case_path=DEFAULT_CASE, out=None, options: dict | None = None, log=print
     if case.time_aggregation is not None:
         info = case.time_aggregation
         log(f"time aggregation {info['method']}: {info['original_steps']} -> {info['steps']} time steps in {info['seconds']:.2f} s")
-    model = build_model(case)
+    model = build_model(case, pyomo=warm is None)
     stats = model.statistics()
     log(f"model: {stats['variables']} variables, {stats['constraints']} constraints, {stats['nonzeros']} non-zeros "
         f"(built in {sum(model.timings.values()):.2f} s)")
     out = Path(out) if out else default_output(case.name)
     log_file = out.with_suffix(".highs.log")
-    solution = solve(model, options, log_file=log_file)
+    if warm is None:
+        solution = solve(model, options, log_file=log_file)
+    else:
+        warm.options.update(options or {})
+        warm.log_file = str(log_file)
+        solution = warm.solve(model)
+        log(f"{solution.info['route']} solve")
     log(f"HiGHS {solution.solver_version}: {solution.status} in {solution.timings['solve_s']:.2f} s (log: {log_file})")
     extract_start = time.perf_counter()
     results = extract(model, solution)

@@ -75,7 +75,7 @@ def _new_highs(options: dict, log_file: str | None) -> highspy.Highs:
     # pool was started with ends with status 'Not Set' unless the pool is restarted first
     threads = options.get("threads")
     if threads is not None:
-        threads = int(threads)
+        threads = parse_option_value(highspy.Highs(), "threads", threads)
         if _scheduler_threads[0] is not None and _scheduler_threads[0] != threads:
             highspy.Highs.resetGlobalScheduler(True)
         _scheduler_threads[0] = threads
@@ -129,35 +129,10 @@ def solve(model: Model, options: dict | None = None, log_file: str | Path | None
     start = time.perf_counter()
     highs.run()
     timings["solve_s"] = time.perf_counter() - start
+    solution = _solution(highs, merged, timings, str(log_file) if log_file else None)
     status = highs.getModelStatus()
-    status_text = highs.modelStatusToString(status)
-    info = highs.getInfo()
-    details = {
-        "simplex_iterations": int(info.simplex_iteration_count),
-        "ipm_iterations": int(info.ipm_iteration_count),
-        "primal_infeasibility": float(info.max_primal_infeasibility),
-        "dual_infeasibility": float(info.max_dual_infeasibility),
-    }
-    version = highs.version()
-    optimal = status == highspy.HighsModelStatus.kOptimal
-    solution = Solution(
-        status=status_text,
-        optimal=optimal,
-        objective=float(info.objective_function_value) if optimal else float("nan"),
-        x=None,
-        row_dual=None,
-        solver="highs",
-        solver_version=version,
-        options={k: str(v) for k, v in merged.items()},
-        timings=timings,
-        log_file=str(log_file) if log_file else None,
-        info=details,
-    )
-    if optimal:
-        values = highs.getSolution()
-        solution.x = np.asarray(values.col_value, dtype=float)
-        solution.row_dual = np.asarray(values.row_dual, dtype=float)
-    elif diagnose:
+    status_text = solution.status
+    if not solution.optimal and diagnose:
         if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
             solution.diagnosis = diagnose_infeasibility(model, merged)
         elif status == highspy.HighsModelStatus.kUnbounded:
@@ -167,6 +142,36 @@ def solve(model: Model, options: dict | None = None, log_file: str | Path | None
         else:
             solution.diagnosis = [f"HiGHS stopped with status '{status_text}'; see the log {log_file}"]
     highs.clear()
+    return solution
+
+
+def _solution(highs: highspy.Highs, options: dict, timings: dict, log_file: str | None) -> Solution:
+    """The status, objective, primal values and row duals of a HiGHS instance that has run."""
+    status = highs.getModelStatus()
+    info = highs.getInfo()
+    optimal = status == highspy.HighsModelStatus.kOptimal
+    solution = Solution(
+        status=highs.modelStatusToString(status),
+        optimal=optimal,
+        objective=float(info.objective_function_value) if optimal else float("nan"),
+        x=None,
+        row_dual=None,
+        solver="highs",
+        solver_version=highs.version(),
+        options={k: str(v) for k, v in options.items()},
+        timings=timings,
+        log_file=log_file,
+        info={
+            "simplex_iterations": int(info.simplex_iteration_count),
+            "ipm_iterations": int(info.ipm_iteration_count),
+            "primal_infeasibility": float(info.max_primal_infeasibility),
+            "dual_infeasibility": float(info.max_dual_infeasibility),
+        },
+    )
+    if optimal:
+        values = highs.getSolution()
+        solution.x = np.asarray(values.col_value, dtype=float)
+        solution.row_dual = np.asarray(values.row_dual, dtype=float)
     return solution
 
 

@@ -19,6 +19,9 @@ setting ``time_aggregation`` asks:
     is kept on the case as ``case.period_sequence`` (columns ``day``, ``time``, ``representative_period``)
     for seasonal storage (:mod:`optimiser.model.storage`).
 
+``{method: representative_days, days: K, hours: H}``
+    Representative days as above, then downsampled to blocks of ``H`` hours inside each day.
+
 ``{method: downsample, hours: H}``
     Consecutive blocks of ``H`` steps inside each representative period are merged into one step:
     ``weight_h`` and ``duration_h`` are summed, profiles are averaged weighted by ``weight_h`` (annual
@@ -70,6 +73,11 @@ def setting_issues(value) -> list[tuple[str, object, str]]:
     needed = {"representative_days": "days", "downsample": "hours"}.get(method)
     for option in ("days", "hours"):
         given = value.get(option)
+        if method == "representative_days" and option == "hours" and given is not None:
+            # representative days may then be downsampled to blocks of `hours` steps
+            if not _is_int(given) or given < 1:
+                issues.append((f"time_aggregation.{option}", given, "an integer >= 1 (hours per step within each representative day)"))
+            continue
         if option == needed:
             if not _is_int(given) or given < 1:
                 issues.append((f"time_aggregation.{option}", given, f"an integer >= 1 (required by method {method})"))
@@ -265,6 +273,11 @@ def aggregate(case, setting: dict | None = None):
     start = _time.perf_counter()
     if method == "representative_days":
         tables, sequence, info = _representative_days(case, int(setting["days"]), int(setting.get("seed", 0)))
+        if int(setting.get("hours", 1)) > 1:
+            # then merge blocks of `hours` steps inside each representative day
+            clustered = dataclasses.replace(case, tables={**case.tables, **tables}, period_sequence=sequence)
+            downsampled, _, _ = _downsample(clustered, int(setting["hours"]))
+            tables = {**tables, **downsampled}
     else:
         tables, sequence, info = _downsample(case, int(setting["hours"]))
     info = {"method": method, **{k: v for k, v in setting.items() if k != "method"}, "original_steps": len(case["time_steps"]),

@@ -197,8 +197,9 @@ def test_run_writes_results_and_highs_log(commands):
     log = out.with_suffix(".highs.log")
     assert log.is_file() and log.stat().st_size > 0
     assert "objective:" in result.stdout
-    # no temporary file of the atomic write is left behind
-    assert sorted(p.name for p in out.parent.iterdir()) == sorted([out.name, log.name])
+    # no temporary file of the atomic write is left behind; the schedule folder sits beside the results
+    assert sorted(p.name for p in out.parent.iterdir()) == sorted([out.name, log.name, out.stem])
+    assert (out.parent / out.stem / "report.html").is_file()
 
 
 def test_results_file_reopens_with_provenance(commands):

@@ -23,6 +23,17 @@ from ..scenarios import Scenario, ScenarioError, SweepFile, apply_overrides, inp
 from .store import FAILED, OK, SweepStore, now, result_is_valid
 
 _BASE_CASES: dict[str, tuple[str, Case]] = {}
+#: one warm solver per worker process: scenarios that change only numbers re-solve in place
+_WARM: list = []
+
+
+def warm_solver():
+    """This process's :class:`optimiser.warm.WarmSolver` (created on first use)."""
+    if not _WARM:
+        from ..warm import WarmSolver
+
+        _WARM.append(WarmSolver())
+    return _WARM[0]
 
 
 def base_case(path: Path) -> Case:
@@ -127,6 +138,8 @@ def run_task(sweep: SweepFile, scenario: Scenario, store: SweepStore, options: d
                     status.update(_from_results(result))
                 else:
                     kwargs = {"log": log} if "log" in inspect.signature(run).parameters else {}
+                    if os.environ.get("OPTIMISER_WARM", "1") != "0":  # OPTIMISER_WARM=0 solves every scenario cold
+                        kwargs["warm"] = warm_solver()
                     log(f"solving with options {options or {}}")
                     results, _ = run(folder, result, dict(options or {}), **kwargs)
                     status.update(_summary(results.attrs))

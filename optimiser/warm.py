@@ -1,0 +1,106 @@
+"""Warm re-solves: keep one HiGHS instance and change numbers in place.
+
+Scenarios that differ only in numbers (costs, caps, demand levels, efficiencies, availability
+scaling) give linear programmes with the same rows, columns and sparsity pattern.  A
+:class:`WarmSolver` solves the first one from scratch and every later one by changing the
+costs, bounds, right-hand sides and matrix coefficients of the HiGHS model in place, then
+re-running HiGHS from the previous optimal basis (dual or primal simplex).  A programme whose
+structure differs (another technology, corridor, period or time step; a coefficient that became
+exactly zero) is passed whole and solved cold, so the answer never depends on the route.
+
+    solver = WarmSolver({"threads": 1})
+    for case in variants:
+        model = build_model(case, pyomo=False)
+        solution = solver.solve(model)        # solution.info["route"] is "cold" or "warm"
+"""
+
+from __future__ import annotations
+
+import time
+
+import highspy
+import numpy as np
+
+from .model import Model
+from .solve import DEFAULT_OPTIONS, Solution, _new_highs, _pass, _solution
+
+
+class WarmSolver:
+    """Solve a sequence of models, re-using the HiGHS instance and basis when only numbers change."""
+
+    def __init__(self, options: dict | None = None, log_file: str | None = None, resolve_solver: str = "simplex"):
+        self.options = {**DEFAULT_OPTIONS, **(options or {})}
+        self.log_file = log_file
+        #: solver for re-solves: the simplex method starts from the kept basis
+        self.resolve_solver = resolve_solver
+        self.highs: highspy.Highs | None = None
+        self._last = None  # (cost, col_lower, col_upper, row_lower, row_upper, indptr, indices, data) of the model in HiGHS
+        self.solves = {"cold": 0, "warm": 0}
+
+    def _same_structure(self, finished, csc) -> bool:
+        if self._last is None:
+            return False
+        cost, *_rest, indptr, indices, _data = self._last
+        return (
+            len(cost) == len(finished.cost)
+            and len(_rest[2]) == len(finished.row_lower)
+            and np.array_equal(indptr, csc.indptr)
+            and np.array_equal(indices, csc.indices)
+        )
+
+    def solve(self, model: Model) -> Solution:
+        merged = {**self.options, **(model.case.settings.get("solver") or {})}
+        finished = model.lp.finish()
+        start = time.perf_counter()
+        csc = finished.matrix.tocsc()
+        csc.sort_indices()
+        timings = {}
+        if self._same_structure(finished, csc):
+            route = "warm"
+            self._change_in_place(finished, csc)
+            self.highs.setOptionValue("solver", self.resolve_solver)
+            if self.log_file:
+                self.highs.setOptionValue("log_file", self.log_file)
+        else:
+            route = "cold"
+            if self.highs is not None:
+                self.highs.clear()
+            self.highs = _new_highs(merged, self.log_file)
+            _pass(self.highs, finished.cost, finished.col_lower, finished.col_upper, csc, finished.row_lower, finished.row_upper, finished.objective_offset)
+        timings["transfer_s"] = time.perf_counter() - start
+        start = time.perf_counter()
+        self.highs.run()
+        timings["solve_s"] = time.perf_counter() - start
+        self.solves[route] += 1
+        solution = _solution(self.highs, merged, timings, self.log_file)
+        solution.info["route"] = route
+        if not solution.optimal and route == "warm":
+            # never trust a failed warm start: solve the same model cold
+            self._last = None
+            return self.solve(model)
+        self._last = (
+            finished.cost.copy(), finished.col_lower.copy(), finished.col_upper.copy(),
+            finished.row_lower.copy(), finished.row_upper.copy(), csc.indptr.copy(), csc.indices.copy(), csc.data.copy(),
+        )
+        return solution
+
+    def _change_in_place(self, finished, csc) -> None:
+        """Send HiGHS only what differs from the model it holds: costs, bounds, row bounds, coefficients."""
+        highs = self.highs
+        cost, col_lower, col_upper, row_lower, row_upper, _indptr, indices, data = self._last
+        changed = np.flatnonzero(cost != finished.cost)
+        if len(changed):
+            highs.changeColsCost(len(changed), changed.astype(np.int32), finished.cost[changed])
+        changed = np.flatnonzero((col_lower != finished.col_lower) | (col_upper != finished.col_upper))
+        if len(changed):
+            highs.changeColsBounds(len(changed), changed.astype(np.int32), finished.col_lower[changed], finished.col_upper[changed])
+        changed = np.flatnonzero((row_lower != finished.row_lower) | (row_upper != finished.row_upper))
+        if len(changed):
+            highs.changeRowsBounds(len(changed), changed.astype(np.int32), finished.row_lower[changed], finished.row_upper[changed])
+        changed = np.flatnonzero(data != csc.data)
+        if len(changed):
+            columns = np.searchsorted(csc.indptr, changed, side="right") - 1
+            for row, column, value in zip(indices[changed].tolist(), columns.tolist(), csc.data[changed].tolist()):
+                highs.changeCoeff(row, column, value)
+        if finished.objective_offset != 0.0:
+            highs.changeObjectiveOffset(float(finished.objective_offset))

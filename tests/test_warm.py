@@ -1,0 +1,47 @@
+"""Warm re-solves give the same optima as cold solves, and fall back to cold when structure changes."""
+
+import numpy as np
+import pytest
+
+import optimiser
+from casebuilder import EXAMPLE
+from optimiser.scenarios import apply_scenario
+from optimiser.warm import WarmSolver
+
+VARIANTS = [
+    [],
+    [{"table": "technology_periods", "where": {"technology": "solar"}, "column": "capex_CNY_per_kW", "scale": 0.7}],
+    [{"table": "technology_periods", "where": {"technology": "wind"}, "column": "capex_CNY_per_kW", "scale": 1.3}],
+    [{"table": "periods", "where": {"period": 2040}, "column": "co2_cap_Mt", "set": 60}],
+    [{"table": "fuel_prices", "where": {"carrier": "gas"}, "column": "price_CNY_per_MWh", "scale": 0.5},
+     {"table": "periods", "where": {"period": 2030}, "column": "co2_cap_Mt", "set": 150}],
+    [{"table": "demand", "where": {"region": "central"}, "column": "demand_TWh", "scale": 1.1}],
+    [{"table": "technology_periods", "where": {"technology": "coal"}, "column": "efficiency", "scale": 0.95}],
+]
+
+
+def test_warm_resolves_match_cold_solves():
+    base = optimiser.load_case(EXAMPLE)
+    warm = WarmSolver({"threads": 1})
+    routes = []
+    for overrides in VARIANTS:
+        case = apply_scenario(base, overrides) if overrides else base
+        cold = optimiser.solve(optimiser.build_model(case, pyomo=False), {"threads": 1})
+        again = warm.solve(optimiser.build_model(case, pyomo=False))
+        routes.append(again.info["route"])
+        assert cold.optimal and again.optimal
+        assert again.objective == pytest.approx(cold.objective, rel=1e-7)
+    # the first is cold, the others change numbers only
+    assert routes[0] == "cold" and set(routes[1:]) == {"warm"}
+
+
+def test_structure_change_falls_back_to_a_cold_solve():
+    base = optimiser.load_case(EXAMPLE)
+    warm = WarmSolver({"threads": 1})
+    warm.solve(optimiser.build_model(base, pyomo=False))
+    # a corridor that may no longer expand removes columns: another structure
+    changed = apply_scenario(base, [{"table": "corridors", "where": {"corridor": "north-central"}, "column": "expandable", "set": False}])
+    solution = warm.solve(optimiser.build_model(changed, pyomo=False))
+    cold = optimiser.solve(optimiser.build_model(changed, pyomo=False), {"threads": 1})
+    assert solution.info["route"] == "cold"
+    assert np.isclose(solution.objective, cold.objective, rtol=1e-7)
