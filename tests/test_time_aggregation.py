@@ -200,7 +200,7 @@ def test_build_model_applies_the_setting(three_region_case):
         ({"method": "clusters", "days": 8}, "time_aggregation.method"),
         ({"method": "representative_days"}, "time_aggregation.days"),
         ({"method": "representative_days", "days": 0}, "time_aggregation.days"),
-        ({"method": "representative_days", "days": 8, "hours": 3}, "time_aggregation.hours"),
+        ({"method": "representative_days", "days": 8, "hours": 0}, "time_aggregation.hours"),
         ({"method": "downsample", "hours": 2.5}, "time_aggregation.hours"),
         ({"method": "downsample", "hours": 3, "typo": 1}, "time_aggregation.typo"),
         ({"method": "representative_days", "days": 8, "seed": "x"}, "time_aggregation.seed"),

@@ -36,9 +36,11 @@ def main() -> None:
 def merge_budgets() -> None:
     """energy_budgets.csv = hydro and CO2-injection rows (demand_network.py) + industrial capture (technologies.py)."""
     budgets = pd.read_csv(CASE / "energy_budgets.csv", dtype=str, keep_default_na=False)
-    industry_file = BUILD / "energy_budgets_industry.csv"
+    # technologies.py writes a fresh energy_budgets_industry.csv into the case folder; it is moved to build/
+    # after the merge (the copy kept in build/ is only used when the case folder has none)
+    industry_file = CASE / "energy_budgets_industry.csv"
     if not industry_file.exists():
-        industry_file = CASE / "energy_budgets_industry.csv"
+        industry_file = BUILD / "energy_budgets_industry.csv"
     if industry_file.exists():
         industry = pd.read_csv(industry_file, dtype=str, keep_default_na=False)
         budgets = budgets[~budgets["technology"].isin(set(industry["technology"]))]

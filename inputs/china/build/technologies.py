@@ -71,6 +71,17 @@ COAL_MWH_PER_T = 5500 * 4.1868e-3 * MWH_PER_GJ  # 5500 kcal/kg -> 6.40 MWh/t
 GAS_CITYGATE_CUT_2015_2020 = 820.0  # CNY/1000 m3: -700 (Nov 2015), -100 (Sep 2017), -~20 (VAT cut 2019)
 GAS_MWH_PER_KM3 = 35.59 * MWH_PER_GJ * 1000 / 1000  # 8500 kcal/m3 = 35.59 MJ/m3 -> 9.886 MWh per 1000 m3
 
+# Operating constraints checked against 2020 statistics (2020 calibration, inputs/china_2020; TECHNOLOGIES.md 3)
+# Nuclear fleet availability: CEC 2020 nuclear utilisation 7453 h -> 0.85 (refuelling and other outages).
+NUCLEAR_AVAILABILITY = 0.85
+# Must-run of the biomass fleet: waste-to-energy plants (52 % of it) must burn the waste collected every day,
+# residue plants sell at a 0.75 CNY/kWh feed-in tariff; the 2020 fleet ran 4490 h (132.6 TWh / 29.5 GW) -> 0.5.
+BIOMASS_MIN_LOAD = 0.5
+# Must-run of combined-cycle gas: heat-led gas CHP and the contracted (planned) hours of gas plants, which ran
+# about 2600 h in 2020 (CEC: 248.5 TWh on a fleet growing from ~90 to 98 GW) although gas is dearer than coal
+# in every province. Without it the LP runs no gas at all (0 % vs 3.3 % of 2020 generation).
+GAS_CCGT_MIN_LOAD = 0.3
+
 # Storage
 BATTERY_DURATION_H = 4.0
 PHS_DURATION_H = 6.0
@@ -387,13 +398,13 @@ TECHS = [
      "Pulverised-coal steam plant (fleet average; CHP not separated)"),
     ("coal_ccs", "conversion", "electricity", "coal", 40, True, 0.0, 0.9, None, None, None, None, None, "",
      "Ultra-supercritical coal with post-combustion capture (90 %)"),
-    ("gas_ccgt", "conversion", "electricity", "gas", 30, True, 0.0, 0.9, None, None, None, None, None, "",
-     "Combined-cycle gas turbine"),
+    ("gas_ccgt", "conversion", "electricity", "gas", 30, True, GAS_CCGT_MIN_LOAD, 0.9, None, None, None, None, None, "",
+     "Combined-cycle gas turbine; LP must-run at 30 % of installed capacity (gas CHP and contracted hours)"),
     ("gas_ocgt", "conversion", "electricity", "gas", 25, True, 0.0, 0.95, None, None, None, None, None, "",
      "Open-cycle gas turbine (peaker)"),
     ("gas_ccs", "conversion", "electricity", "gas", 30, True, 0.0, 0.9, None, None, None, None, None, "",
      "Combined-cycle gas turbine with post-combustion capture (90 %)"),
-    ("nuclear", "conversion", "electricity", "uranium", 60, True, 0.5, 0.9, None, None, None, None, None, "",
+    ("nuclear", "conversion", "electricity", "uranium", 60, True, 0.5, NUCLEAR_AVAILABILITY, None, None, None, None, None, "",
      "Pressurised water reactor (Gen II+/III); LP must-run at half of installed capacity"),
     ("hydro_reservoir", "conversion", "electricity", "", 80, True, 0.0, 1.0, None, None, None, None, None, "",
      "Large dams with regulating reservoirs (annual inflow budget)"),
@@ -407,8 +418,8 @@ TECHS = [
      "Utility-scale (centralised) photovoltaics"),
     ("solar_distributed", "conversion", "electricity", "", 25, True, 0.0, 1.0, None, None, None, None, None, "",
      "Distributed (rooftop, commercial and residential) photovoltaics"),
-    ("biomass", "conversion", "electricity", "biomass", 30, True, 0.0, 0.9, None, None, None, None, None, "",
-     "Biomass and waste-to-energy power (direct combustion)"),
+    ("biomass", "conversion", "electricity", "biomass", 30, True, BIOMASS_MIN_LOAD, 0.9, None, None, None, None, None, "",
+     "Biomass and waste-to-energy power (direct combustion); LP must-run at half of installed capacity"),
     ("beccs", "conversion", "electricity", "biomass", 30, True, 0.0, 0.9, None, None, None, None, None, "",
      "Dedicated biomass power with capture (net negative)"),
     ("electrolysis", "conversion", "hydrogen", "electricity", 25, True, 0.0, 1.0, None, None, None, None, None, "",
