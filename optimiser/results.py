@@ -307,6 +307,9 @@ def write_results(ds: xr.Dataset, path: str | Path) -> Path:
         if ds[name].dtype == object:
             ds = ds.assign_coords({name: ds[name].astype(str)})
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    os.fchmod(handle, 0o666 & ~mask)  # the mode of an ordinary file, not mkstemp's 0600
     os.close(handle)
     try:
         ds.to_netcdf(temporary, engine="netcdf4", encoding=encoding)
