@@ -108,22 +108,29 @@ def _by_technology(array: xr.DataArray, techs) -> pd.DataFrame:
 # --------------------------------------------------------------------------- plots
 
 
-def plot_capacity(ds) -> Figure | None:
-    """Installed capacity by technology over periods (stacked, GW; storage as power)."""
+def _stacked_capacity(ds, variable: str, title: str) -> Figure | None:
+    """Stacked bars of a (technology, period) capacity variable for technologies measured in GW."""
     techs = technology_frame(ds)
     gw = techs.index[techs["capacity_unit"] == "GW"]
     panels = _panels(ds)
     fig, axes = _figure(len(panels))
     items = {}
     for ax, (label, one) in zip(axes, panels):
-        frame = _by_technology(one["capacity"], gw)
+        frame = _by_technology(one[variable], gw)
         _stacked(ax, frame, palette.colours(frame.columns))
         items.update(palette.colours(frame.columns))
-        _title(ax, label, "Installed capacity")
+        _title(ax, label, title)
         ax.set_ylabel("GW")
         ax.set_xlabel("period")
+    if not items:
+        return None
     _legend(fig, {t: items[t] for t in palette.order(items)}, "technology")
     return fig
+
+
+def plot_capacity(ds) -> Figure | None:
+    """Installed capacity by technology over periods (stacked, GW; storage as power)."""
+    return _stacked_capacity(ds, "capacity", "Installed capacity")
 
 
 def plot_generation(ds) -> Figure | None:
@@ -156,22 +163,7 @@ def plot_generation(ds) -> Figure | None:
 
 def plot_new_builds(ds) -> Figure | None:
     """Capacity built in each period by technology (stacked, GW)."""
-    techs = technology_frame(ds)
-    gw = techs.index[techs["capacity_unit"] == "GW"]
-    panels = _panels(ds)
-    fig, axes = _figure(len(panels))
-    items = {}
-    for ax, (label, one) in zip(axes, panels):
-        frame = _by_technology(one["capacity_new"], gw)
-        _stacked(ax, frame, palette.colours(frame.columns))
-        items.update(palette.colours(frame.columns))
-        _title(ax, label, "New capacity built in the period")
-        ax.set_ylabel("GW")
-        ax.set_xlabel("period")
-    if not items:
-        return None
-    _legend(fig, {t: items[t] for t in palette.order(items)}, "technology")
-    return fig
+    return _stacked_capacity(ds, "capacity_new", "New capacity built in the period")
 
 
 def plot_carbon_balance(ds) -> Figure | None:
