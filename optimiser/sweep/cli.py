@@ -157,17 +157,26 @@ def _cmd_task(args) -> int:
     return EXIT_OK
 
 
-def _cmd_merge(args) -> int:
+def _sweep_and_store(args):
+    """The parameter file and its output store, or None after reporting why the file cannot be read."""
     from ..scenarios import load_sweep_file
-    from .merge import MergeError, merge
     from .store import SweepStore
 
     try:
         sweep = load_sweep_file(args.file)
     except _input_errors() as error:
         _report(error)
+        return None
+    return sweep, SweepStore.for_sweep(sweep, args.out)
+
+
+def _cmd_merge(args) -> int:
+    from .merge import MergeError, merge
+
+    loaded = _sweep_and_store(args)
+    if loaded is None:
         return EXIT_INPUT
-    store = SweepStore.for_sweep(sweep, args.out)
+    sweep, store = loaded
     try:
         merged, figures = merge(sweep, store)
     except MergeError as error:
@@ -181,15 +190,10 @@ def _cmd_merge(args) -> int:
 
 
 def _cmd_status(args) -> int:
-    from ..scenarios import load_sweep_file
-    from .store import SweepStore
-
-    try:
-        sweep = load_sweep_file(args.file)
-    except _input_errors() as error:
-        _report(error)
+    loaded = _sweep_and_store(args)
+    if loaded is None:
         return EXIT_INPUT
-    store = SweepStore.for_sweep(sweep, args.out)
+    sweep, store = loaded
     manifest = store.write_manifest(sweep) if store.root.is_dir() else store.manifest(sweep, {})
     counts = manifest["status"].value_counts().to_dict()
     print(f"{sweep.path}: {len(manifest)} scenario(s): " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
