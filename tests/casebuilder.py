@@ -36,6 +36,23 @@ def hourly(n: int, weight_h: float = 1.0, group: int = 0) -> list[dict]:
     return [{"time": t, "weight_h": weight_h, "duration_h": 1.0, "representative_period": group} for t in range(n)]
 
 
+def replace(case: Path, file: str, old: str, new: str) -> None:
+    """Replace the first occurrence of ``old`` in ``case/file`` (which must contain it)."""
+    path = Path(case) / file
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {file}: the example changed, update the test"
+    path.write_text(text.replace(old, new, 1))
+
+
+def append(case: Path, file: str, *lines: str) -> None:
+    """Append CSV lines to ``case/file``."""
+    path = Path(case) / file
+    text = path.read_text()
+    if not text.endswith("\n"):
+        text += "\n"
+    path.write_text(text + "".join(line + "\n" for line in lines))
+
+
 def copy_example(folder: Path) -> Path:
     """A writable copy of inputs/example (for breaking it in validation tests)."""
     target = Path(folder) / "example"

@@ -21,7 +21,7 @@ import pytest
 import xarray as xr
 import yaml
 
-from casebuilder import EXAMPLE, copy_example
+from casebuilder import EXAMPLE, append, copy_example, replace
 
 import optimiser
 from optimiser.cli import main
@@ -44,21 +44,6 @@ def cli(*args, cwd: Path) -> subprocess.CompletedProcess:
 def no_traceback(result: subprocess.CompletedProcess) -> None:
     assert "Traceback" not in result.stderr, result.stderr
     assert "Traceback" not in result.stdout, result.stdout
-
-
-def replace(case: Path, file: str, old: str, new: str) -> None:
-    path = case / file
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {file}: the example changed, update the test"
-    path.write_text(text.replace(old, new, 1))
-
-
-def append(case: Path, file: str, *lines: str) -> None:
-    path = case / file
-    text = path.read_text()
-    if not text.endswith("\n"):
-        text += "\n"
-    path.write_text(text + "".join(line + "\n" for line in lines))
 
 
 def line_of(path: Path, start: str) -> int:

@@ -15,28 +15,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from casebuilder import copy_example
+from casebuilder import append, copy_example, replace
 
 from optimiser import InputError, load_case
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def replace(case: Path, file: str, old: str, new: str) -> None:
-    """Replace the first occurrence of ``old`` in ``file`` (which must contain it)."""
-    path = case / file
-    text = path.read_text()
-    assert old in text, f"{old!r} not in {file}: the example changed, update the test"
-    path.write_text(text.replace(old, new, 1))
-
-
-def append(case: Path, file: str, *lines: str) -> None:
-    path = case / file
-    text = path.read_text()
-    if not text.endswith("\n"):
-        text += "\n"
-    path.write_text(text + "".join(line + "\n" for line in lines))
 
 
 def line_of(case: Path, file: str, start: str) -> int:
