@@ -106,6 +106,9 @@ def extract(model: Model, solution: Solution) -> xr.Dataset:
             "solver": solution.solver,
             "solver_version": solution.solver_version,
             "solver_options": yaml.safe_dump(solution.options, sort_keys=True),
+            "solver_algorithm": str(solution.info.get("solver_used", solution.options.get("solver", ""))),
+            "ipm_iterations": int(solution.info.get("ipm_iterations", 0)),
+            "simplex_iterations": int(solution.info.get("simplex_iterations", 0)),
             "input_hash": case.input_hash,
             "package_version": __version__,
             "settings": yaml.safe_dump(_plain(case.settings), sort_keys=True),
@@ -250,7 +253,7 @@ def _seasonal_levels(ds: xr.Dataset, model: Model, x, coords: dict, level):
     sequence, of_step = structure["sequence"], structure["of_step"]
     n_days = len(sequence)
     intra = lp.values(lp.variables["storage_level_intra"], x)
-    inter = lp.values(lp.variables["storage_level_inter"], x).reshape(len(keys), n_days)
+    inter = _daily_states(model, intra.reshape(len(keys), -1), lp.values(lp.variables["storage_level_inter"], x))
     first_day = np.full(len(structure["labels"]), -1)
     for day in range(n_days - 1, -1, -1):
         first_day[sequence[day]] = day
@@ -269,12 +272,38 @@ def _seasonal_levels(ds: xr.Dataset, model: Model, x, coords: dict, level):
     ds["day_representative_period"] = xr.DataArray(labels, dims="day", coords={"day": ds["day"]}).assign_attrs(
         _attrs("1", "Representative period standing for each day (period) of the chronological sequence")
     )
-    day_keys = lp.variables["storage_level_inter"].keys
+    day_keys = keys.loc[keys.index.repeat(n_days)].reset_index(drop=True)
+    day_keys["day"] = np.tile(np.arange(n_days, dtype=np.int64), len(keys))
     daily = type(stub)("storage_level_daily", day_keys, False, lp.n_time, "GWh", "")
     ds["storage_level_daily"] = _dense(daily, inter.reshape(-1), {**coords, "day": ds["day"].to_numpy()}).assign_attrs(
         _attrs("GWh", "Seasonal storage: state of charge at the start of each day (period) of the chronological sequence")
     )
     return level
+
+
+def _daily_states(model: Model, intra: np.ndarray, checkpoint_states: np.ndarray) -> np.ndarray:
+    """Seasonal storage state at the start of every day of the sequence (n_keys, n_days), GWh, rebuilt
+    from the optimised states at the checkpoint days: inter[d+1] = a_g(d) * inter[d] + intra[g(d), last step]."""
+    seasonal = model.seasonal_storage
+    structure, loss = seasonal["structure"], seasonal["loss"]
+    checkpoints = seasonal["checkpoints"]
+    sequence = structure["sequence"]
+    n_keys, n_days = intra.shape[0], len(sequence)
+    duration = model.data.time["duration_h"].to_numpy()
+    group_hours = np.add.reduceat(duration, structure["start"])
+    retention = (1.0 - loss)[:, None] ** group_hours[None, :]  # (n_keys, G)
+    delta = intra[:, structure["end"]]  # (n_keys, G): net change over one day of each period
+    states = np.empty((n_keys, n_days))
+    checkpoint_states = checkpoint_states.reshape(n_keys, len(checkpoints))
+    # each day's preceding checkpoint, and how many days after it the day comes
+    owner = np.searchsorted(checkpoints, np.arange(n_days), side="right") - 1
+    after = np.arange(n_days) - checkpoints[owner]
+    a = retention[:, sequence[checkpoints[owner]]]  # (n_keys, n_days)
+    d = delta[:, sequence[checkpoints[owner]]]
+    carried = a ** after[None, :]
+    gained = np.where(np.isclose(a, 1.0), after[None, :].astype(float), (1.0 - carried) / np.where(np.isclose(a, 1.0), 1.0, 1.0 - a))
+    states[:] = carried * checkpoint_states[:, owner] + gained * d
+    return states
 
 
 def _safe(name: str) -> str:

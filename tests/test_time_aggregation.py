@@ -21,6 +21,8 @@ from pytest import approx
 import optimiser
 from optimiser import timeagg
 from optimiser.model.data import ModelData
+from optimiser.model import storage as storage_module
+from optimiser.model.storage import checkpoint_days
 
 from casebuilder import write_case
 
@@ -188,10 +190,46 @@ def test_build_model_applies_the_setting(three_region_case):
     model = optimiser.build_model(three_region_case, pyomo=False)
     assert model.case.time_aggregation is not None
     assert model.data.n_time == 8 * 24
-    # battery cycles daily; the seasonal store has inter-day states for the 365 days
+    # battery cycles daily; the seasonal store has inter-day states at the first and last day of every run
+    # of days with the same representative day (3 periods x the checkpoints of the 365-day sequence)
     assert model.var("storage_level").keys["technology"].unique().tolist() == ["battery"]
-    assert model.var("storage_level_inter").n_keys == 3 * DAYS
-    assert model.con("storage_linking").n_keys == 3 * DAYS
+    sequence = model.case.period_sequence["representative_period"].to_numpy()
+    runs = 1 + int((sequence[1:] != sequence[:-1]).sum())
+    checkpoints, _ = checkpoint_days(sequence)
+    assert runs < len(checkpoints) <= 2 * runs and len(checkpoints) < DAYS
+    assert model.var("storage_level_inter").n_keys == 3 * len(checkpoints)
+    assert model.con("storage_linking").n_keys == 3 * len(checkpoints)
+
+
+def test_checkpoint_days_by_hand():
+    # runs: [0 0 0] [1] [2 2] [0 0]  -> first and last day of each run
+    checkpoints, steps = checkpoint_days(np.array([0, 0, 0, 1, 2, 2, 0, 0]))
+    assert checkpoints.tolist() == [0, 2, 3, 4, 5, 6, 7]
+    assert steps.tolist() == [2, 1, 1, 1, 1, 1, 1]  # 7 -> 0 wraps around the year
+    assert [c.tolist() for c in checkpoint_days(np.array([4, 4, 4, 4]))] == [[0, 3], [3, 1]]
+    assert [c.tolist() for c in checkpoint_days(np.array([5]))] == [[0], [1]]
+
+
+@pytest.mark.parametrize("loss", [0.0, 1e-3])
+def test_checkpoint_chain_equals_the_daily_chain(tmp_path, monkeypatch, loss):
+    """The reduced chain (states only at the ends of runs of equal days) gives the optimum of Kotzur's chain over every day."""
+    case = timeagg.aggregate(
+        optimiser.load_case(_small_case(tmp_path / "c", days=60, loss=loss, first_day=120)), {"method": "representative_days", "days": 3}
+    )
+    sequence = case.period_sequence["representative_period"].to_numpy()
+    assert 1 + (sequence[1:] != sequence[:-1]).sum() < 50  # there are runs of equal days to compress
+    reduced_model, reduced, reduced_ds, _ = _solve(case)
+    every_day = lambda seq: (np.arange(len(seq)), np.ones(len(seq), dtype=np.int64))  # noqa: E731
+    monkeypatch.setattr(storage_module, "checkpoint_days", every_day)
+    daily_model, daily, daily_ds, _ = _solve(case)
+    assert daily_model.var("storage_level_inter").n_keys == 60 > reduced_model.var("storage_level_inter").n_keys
+    assert reduced.objective == approx(daily.objective, rel=1e-8)
+    sel = dict(technology="store", region="A", period=2020)
+    capacity = float(daily_ds["storage_energy_capacity"].sel(**sel))
+    # the daily states rebuilt from the checkpoints stay within [0, E] on every day
+    rebuilt = reduced_ds["storage_level_daily"].sel(**sel).to_numpy()
+    assert rebuilt.shape == (60,)
+    assert rebuilt.min() >= -1e-6 * capacity and rebuilt.max() <= float(reduced_ds["storage_energy_capacity"].sel(**sel)) * (1 + 1e-6)
 
 
 @pytest.mark.parametrize(

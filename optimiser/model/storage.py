@@ -60,6 +60,24 @@ def period_structure(time: pd.DataFrame, period_sequence: pd.DataFrame | None):
     return {"labels": labels, "start": starts, "end": ends, "of_step": of_step, "sequence": sequence}
 
 
+def checkpoint_days(sequence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first and last day of every run of equal representative periods in ``sequence``, in order,
+    and the number of days from each to the next (cyclically).
+
+    Days between two consecutive checkpoints all belong to the first one's representative period.
+    """
+    sequence = np.asarray(sequence)
+    n_days = len(sequence)
+    change = np.flatnonzero(sequence[1:] != sequence[:-1])  # day d ends a run
+    marks = np.zeros(n_days, dtype=bool)
+    marks[0] = marks[-1] = True
+    marks[change] = True
+    marks[change + 1] = True
+    checkpoints = np.flatnonzero(marks)
+    steps = (np.r_[checkpoints[1:], checkpoints[0] + n_days] - checkpoints).astype(np.int64)
+    return checkpoints, steps
+
+
 def _add_entries(constraint, rows: np.ndarray, variable, cols: np.ndarray, coef) -> None:
     """Add ``coef * variable`` at explicit (row element, variable element) pairs (local positions).
 
@@ -207,38 +225,47 @@ def _add_seasonal(model, keys, linked, structure, charge, discharge, add_energy,
         bound.add(intra, rows, rows, 1.0)
         _add_entries(bound, step_rows, family, step_group, -1.0)
 
-    # inter-period state at the start of each period of the sequence
-    day_keys = lkeys.loc[lkeys.index.repeat(n_days)].reset_index(drop=True)
-    day_keys["day"] = np.tile(np.arange(n_days, dtype=np.int64), n_link)
+    # inter-period state at the start of the checkpoint days of the sequence: the first and last day of
+    # every run of consecutive days with the same representative period.  Within a run the state follows
+    # inter[d+1] = a_g * inter[d] + delta_g, which is monotone, so bounds holding at both ends of the run
+    # hold on every day in between: the reduced chain is exact, and 365 days shrink to a few dozen states.
+    checkpoints, steps = checkpoint_days(sequence)
+    n_check = len(checkpoints)
+    day_keys = lkeys.loc[lkeys.index.repeat(n_check)].reset_index(drop=True)
+    day_keys["day"] = np.tile(checkpoints.astype(np.int64), n_link)
     inter = lp.add_variables("storage_level_inter", day_keys, lower=0.0, units="GWh",
-                             doc="Seasonal storage: state of charge at the start of each day (period) of the chronological sequence")
-    day_rows = rows[:, None] * n_days + np.arange(n_days)[None, :]  # element (k, d)
-    next_rows = rows[:, None] * n_days + (np.arange(n_days)[None, :] + 1) % n_days
-    day_group = rows[:, None] * n_groups + sequence[None, :]  # (k, g(d))
-    ret = group_retention[:, sequence]  # (n_link, D): (1 - loss)^T_g(d)
-    last_step = rows[:, None] * n_time + structure["end"][sequence][None, :]  # intra at the end of g(d)
+                             doc="Seasonal storage: state of charge at the start of each checkpoint day of the chronological sequence")
+    check_rows = rows[:, None] * n_check + np.arange(n_check)[None, :]  # element (k, c)
+    next_rows = rows[:, None] * n_check + (np.arange(n_check)[None, :] + 1) % n_check
+    check_group = sequence[checkpoints]
+    group_rows = rows[:, None] * n_groups + check_group[None, :]  # (k, g(c))
+    ret = group_retention[:, check_group]  # (n_link, C): a = (1 - loss)^T_g(c), retention over one day of g(c)
+    # m days of the same period: inter[c'] = a^m inter[c] + (1 + a + ... + a^(m-1)) delta
+    carried = ret ** steps[None, :]
+    gained = np.where(np.isclose(ret, 1.0), steps[None, :].astype(float), (1.0 - carried) / np.where(np.isclose(ret, 1.0), 1.0, 1.0 - ret))
+    last_step = rows[:, None] * n_time + structure["end"][check_group][None, :]  # intra at the end of g(c)
 
-    # inter[d+1] - (1 - loss)^T_g(d) * inter[d] - intra[g(d), last step] = 0   (GWh; cyclic over the sequence)
+    # inter[c'] - a^m * inter[c] - (1 + a + ... + a^(m-1)) * intra[g(c), last step] = 0   (GWh; cyclic, c' the next checkpoint)
     linking = lp.add_constraints("storage_linking", day_keys, "==", 0.0, units="GWh",
-                                 doc="Seasonal storage: next day's state = this day's state after losses + its representative period's net change")
-    _add_entries(linking, day_rows, inter, next_rows, 1.0)
-    _add_entries(linking, day_rows, inter, day_rows, -ret)
-    _add_entries(linking, day_rows, intra, last_step, -1.0)
+                                 doc="Seasonal storage: next checkpoint's state = this one's after losses + the net change of the m days between")
+    _add_entries(linking, check_rows, inter, next_rows, 1.0)
+    _add_entries(linking, check_rows, inter, check_rows, -carried)
+    _add_entries(linking, check_rows, intra, last_step, -gained)
 
-    # inter[d] + intra_max[g(d)] - E <= 0   (GWh)
+    # inter[c] + intra_max[g(c)] - E <= 0   (GWh)
     upper = lp.add_constraints("storage_inter_upper", day_keys, "<=", 0.0, units="GWh",
                                doc="Seasonal storage: state at the start of the day + highest intra deviation <= energy capacity")
-    _add_entries(upper, day_rows, inter, day_rows, 1.0)
-    _add_entries(upper, day_rows, intra_max, day_group, 1.0)
-    add_energy(upper, np.repeat(linked, n_days), day_rows.ravel(), -1.0)
+    _add_entries(upper, check_rows, inter, check_rows, 1.0)
+    _add_entries(upper, check_rows, intra_max, group_rows, 1.0)
+    add_energy(upper, np.repeat(linked, n_check), check_rows.ravel(), -1.0)
 
-    # (1 - loss)^T_g(d) * inter[d] + intra_min[g(d)] >= 0   (GWh)
+    # (1 - loss)^T_g(c) * inter[c] + intra_min[g(c)] >= 0   (GWh)
     lower = lp.add_constraints("storage_inter_lower", day_keys, ">=", 0.0, units="GWh",
                                doc="Seasonal storage: state at the start of the day after losses + lowest intra deviation >= 0")
-    _add_entries(lower, day_rows, inter, day_rows, ret)
-    _add_entries(lower, day_rows, intra_min, day_group, 1.0)
+    _add_entries(lower, check_rows, inter, check_rows, ret)
+    _add_entries(lower, check_rows, intra_min, group_rows, 1.0)
 
-    model.seasonal_storage = {"keys": lkeys, "structure": structure, "loss": loss[linked]}
+    model.seasonal_storage = {"keys": lkeys, "structure": structure, "loss": loss[linked], "checkpoints": checkpoints}
 
 
 def _add_energy_capacity(model, keys):
