@@ -88,10 +88,31 @@ def _new_highs(options: dict, log_file: str | None) -> highspy.Highs:
     else:
         highs.setOptionValue("output_flag", False)
     for name, value in options.items():
-        status = highs.setOptionValue(name, parse_option_value(highs, name, value))
+        value = parse_option_value(highs, name, value)
+        if name == "solver" and value == "hipo" and not hipo_available():
+            value = "ipx"  # HiPO needs highspy-extras (BLAS and orderings); IPX is HiGHS's other interior-point solver
+        status = highs.setOptionValue(name, value)
         if status != highspy.HighsStatus.kOk:
             raise SolverOptionError(f"HiGHS rejected option {name}={value!r}")
     return highs
+
+
+_hipo: list = []
+
+
+def hipo_available() -> bool:
+    """Whether this HiGHS can run its HiPO interior-point solver (``pip install highspy-extras``)."""
+    if not _hipo:
+        probe = highspy.Highs()
+        probe.setOptionValue("output_flag", False)
+        _hipo.append(probe.setOptionValue("solver", "hipo") == highspy.HighsStatus.kOk)
+    return _hipo[0]
+
+
+def effective_solver(options: dict) -> str:
+    """The HiGHS solver a run with ``options`` uses (``hipo`` falls back to ``ipx`` without highspy-extras)."""
+    solver = str(options.get("solver", "choose"))
+    return "ipx" if solver == "hipo" and not hipo_available() else solver
 
 
 def _pass(highs: highspy.Highs, cost, col_lower, col_upper, matrix_csc, row_lower, row_upper, offset=0.0) -> None:
@@ -166,6 +187,7 @@ def _solution(highs: highspy.Highs, options: dict, timings: dict, log_file: str 
             "ipm_iterations": int(info.ipm_iteration_count),
             "primal_infeasibility": float(info.max_primal_infeasibility),
             "dual_infeasibility": float(info.max_dual_infeasibility),
+            "solver_used": effective_solver(options),
         },
     )
     if optimal:

@@ -65,7 +65,8 @@ class WarmSolver:
             route = "cold"
             if self.highs is not None:
                 self.highs.clear()
-            self.highs = _new_highs(merged, self.log_file)
+            # the warm route needs the optimal basis: an interior-point cold solve must cross over
+            self.highs = _new_highs({**merged, "run_crossover": "on"}, self.log_file)
             _pass(self.highs, finished.cost, finished.col_lower, finished.col_upper, csc, finished.row_lower, finished.row_upper, finished.objective_offset)
         timings["transfer_s"] = time.perf_counter() - start
         start = time.perf_counter()
