@@ -532,7 +532,7 @@ def _load_settings(chain: list[Path], issues: list[InputIssue]) -> dict:
         settings["solver"] = {}
     if settings["name"] == "case":
         settings["name"] = case_path.name
-    for key, low in (("discount_rate", 0.0), ("value_of_lost_load_CNY_per_MWh", 0.0), ("last_period_years", 0.0), ("co2_budget_Mt", -np.inf)):
+    for key, low in (("discount_rate", 0.0), ("value_of_lost_load_CNY_per_MWh", 0.0), ("tie_break_capex_CNY_per_kW", 0.0), ("last_period_years", 0.0), ("co2_budget_Mt", -np.inf)):
         value = settings.get(key)
         if value is None:
             continue

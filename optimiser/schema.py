@@ -538,6 +538,14 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "CNY/MWh",
     ),
+    Setting(
+        "tie_break_capex_CNY_per_kW",
+        "Capex (annuitised like any other) given to capacity that has neither capex nor fixed O&M, so that "
+        "interior-point solutions without crossover report the capacity needed instead of an arbitrary point of a "
+        "cost-free range; 0 = none.",
+        0.0,
+        "CNY/kW",
+    ),
     Setting("co2_captured_carrier", "Carrier that receives captured CO2 (needed if any capture_rate > 0).", None),
     Setting(
         "co2_budget_Mt",

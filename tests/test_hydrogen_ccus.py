@@ -142,6 +142,23 @@ def test_electrolyser_with_storage_runs_only_in_cheap_hours(tmp_path):
     assert solution.objective == approx(6.424)
 
 
+
+def test_tie_break_capex_sizes_free_capacity_in_interior_solutions(tmp_path):
+    """The free store's power capacity costs nothing, so without crossover the interior point may report
+    any value >= the 2 GW it needs (charging 3 - 1 GW).  With tie_break_capex_CNY_per_kW = 10 (annuity
+    10 CNY/kW / 10 years = 1 CNY/kW/yr) it is sized at exactly what it needs, 2 GW, for
+    2e6 kW x 1 CNY = 0.002 bn CNY on top of the 6.424 bn of the case above."""
+    import yaml
+
+    folder = _electrolysis_case(tmp_path / "tie", with_storage=True)
+    settings = yaml.safe_load((folder / "settings.yaml").read_text())
+    settings["tie_break_capex_CNY_per_kW"] = 10
+    (folder / "settings.yaml").write_text(yaml.safe_dump(settings))
+    ds, _, solution = solve_case(folder, {"solver": "ipx", "run_crossover": "off"})
+    assert cell(ds, "capacity", technology="h2_store", region="A", period=2020) == approx(2, rel=1e-5)
+    assert solution.objective == approx(6.424 + 0.002, rel=1e-7)
+    assert cell(ds, "capacity", technology="electrolysis", region="A", period=2020) == approx(3, rel=1e-6)
+
 def test_electrolyser_without_storage_follows_demand(tmp_path):
     """Without storage the electrolyser must follow the flat demand: 1 GW in all 24 steps
     (8760 h).  Electricity for hydrogen costs 200 CNY/MWh_H2 in 8 steps and 1200 in 16 steps.

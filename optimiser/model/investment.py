@@ -56,6 +56,13 @@ def add_capacity(model) -> None:
     # fixed-duration storage pays for its energy capacity per kW: capex + duration_h x capex_energy
     duration = np.nan_to_num(data.tech_static(build, "duration_h").astype(float))
     capex_per_kw = data.tech_param(build, "capex_CNY_per_kW") + duration * data.tech_param(build, "capex_energy_CNY_per_kWh")
+    # capacity that costs nothing (no capex, no fixed O&M: e.g. a tank whose compressor is priced per kWh, an
+    # injection priced per tonne) may get a tie-breaking capex (setting), so that interior-point solutions without
+    # crossover report the capacity needed rather than an arbitrary point of a cost-free range
+    tie_break = float(data.case.settings.get("tie_break_capex_CNY_per_kW") or 0.0)
+    if tie_break > 0:
+        free = (np.nan_to_num(capex_per_kw) == 0) & (np.nan_to_num(data.tech_param(build, "fom_CNY_per_kW_yr")) == 0)
+        capex_per_kw = np.where(free, tie_break, capex_per_kw)
     capex = capex_per_kw * PER_KW_TO_BN_PER_GW
     annuity = data.tech_static(build, "annuity").astype(float)
     pair_capex = (capex * annuity)[pairs["_build"].to_numpy()] * data.weight_of(pairs["period"])
