@@ -1,6 +1,9 @@
 """Warm re-solves against cold build-and-solve for cost-and-cap variants of a case.
 
-    python benchmarks/bench_warm.py [CASE] [--variants 20] [--threads 1]
+    python benchmarks/bench_warm.py [CASE] [--variants 20] [--threads 1] [--days D --hours H]
+    python benchmarks/bench_warm.py inputs/china --days 1 --hours 6 --variants 20
+
+``--days``/``--hours`` override the case's time aggregation (representative days of H-hour steps).
 
 Each variant scales the capex of every technology by a factor in [0.7, 1.3] (seeded) and
 sets the CO2 cap of the last period between 40 % and 100 % of the base value. Both routes
@@ -49,8 +52,12 @@ def main() -> None:
     parser.add_argument("case", nargs="?", default=str(ROOT / "inputs" / "example"))
     parser.add_argument("--variants", type=int, default=20)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--days", type=int, help="representative days (overrides the case's time aggregation)")
+    parser.add_argument("--hours", type=int, default=1, help="hours per time step with --days")
     args = parser.parse_args()
     base = optimiser.load_case(args.case)
+    if args.days:
+        base.settings["time_aggregation"] = {"method": "representative_days", "days": args.days, "hours": args.hours, "seed": 0}
     cases = [apply_scenario(base, v) if v else base for v in variants(base, args.variants)]
     options = {"threads": args.threads}
     warm = WarmSolver(options)

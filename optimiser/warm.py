@@ -28,7 +28,7 @@ from .solve import DEFAULT_OPTIONS, Solution, _new_highs, _pass, _solution
 class WarmSolver:
     """Solve a sequence of models, re-using the HiGHS instance and basis when only numbers change."""
 
-    def __init__(self, options: dict | None = None, log_file: str | None = None, resolve_solver: str = "simplex"):
+    def __init__(self, options: dict | None = None, log_file: str | None = None, resolve_solver: str = "simplex", adaptive: bool = True):
         self.options = {**DEFAULT_OPTIONS, **(options or {})}
         self.log_file = log_file
         #: solver for re-solves: the simplex method starts from the kept basis
@@ -36,6 +36,11 @@ class WarmSolver:
         self.highs: highspy.Highs | None = None
         self._last = None  # (cost, col_lower, col_upper, row_lower, row_upper, indptr, indices, data) of the model in HiGHS
         self.solves = {"cold": 0, "warm": 0}
+        #: False once a warm re-solve took longer than the cold solve before it: later models are solved cold
+        #: (on large cases an interior-point cold solve can beat the simplex method restarted from a basis)
+        self.warm_pays = True
+        self.adaptive = adaptive
+        self._cold_seconds: float | None = None
 
     def _same_structure(self, finished, csc) -> bool:
         if self._last is None:
@@ -55,7 +60,7 @@ class WarmSolver:
         csc = finished.matrix.tocsc()
         csc.sort_indices()
         timings = {}
-        if self._same_structure(finished, csc):
+        if self.warm_pays and self._same_structure(finished, csc):
             route = "warm"
             self._change_in_place(finished, csc)
             self.highs.setOptionValue("solver", self.resolve_solver)
@@ -65,14 +70,19 @@ class WarmSolver:
             route = "cold"
             if self.highs is not None:
                 self.highs.clear()
-            # the warm route needs the optimal basis: an interior-point cold solve must cross over
-            self.highs = _new_highs({**merged, "run_crossover": "on"}, self.log_file)
+            # the warm route needs the optimal basis: an interior-point cold solve must cross over (unless
+            # warm re-solves have been found not to pay)
+            self.highs = _new_highs({**merged, "run_crossover": "on"} if self.warm_pays else merged, self.log_file)
             _pass(self.highs, finished.cost, finished.col_lower, finished.col_upper, csc, finished.row_lower, finished.row_upper, finished.objective_offset)
         timings["transfer_s"] = time.perf_counter() - start
         start = time.perf_counter()
         self.highs.run()
         timings["solve_s"] = time.perf_counter() - start
         self.solves[route] += 1
+        if route == "cold":
+            self._cold_seconds = timings["solve_s"]
+        elif self.adaptive and self._cold_seconds is not None and timings["solve_s"] > self._cold_seconds:
+            self.warm_pays = False
         solution = _solution(self.highs, merged, timings, self.log_file)
         solution.info["route"] = route
         if not solution.optimal and route == "warm":

@@ -22,7 +22,7 @@ VARIANTS = [
 
 def test_warm_resolves_match_cold_solves():
     base = optimiser.load_case(EXAMPLE)
-    warm = WarmSolver({"threads": 1})
+    warm = WarmSolver({"threads": 1}, adaptive=False)
     routes = []
     for overrides in VARIANTS:
         case = apply_scenario(base, overrides) if overrides else base
@@ -45,3 +45,20 @@ def test_structure_change_falls_back_to_a_cold_solve():
     cold = optimiser.solve(optimiser.build_model(changed, pyomo=False), {"threads": 1})
     assert solution.info["route"] == "cold"
     assert np.isclose(solution.objective, cold.objective, rtol=1e-7)
+
+
+def test_warm_route_is_dropped_once_it_is_slower_than_cold():
+    """A warm re-solve slower than the cold solve before it (as on the China case, where HiPO beats the
+    simplex method restarted from a basis) makes the solver go cold from then on, with the same optima."""
+    base = optimiser.load_case(EXAMPLE)
+    warm = WarmSolver({"threads": 1})
+    routes = []
+    for index, overrides in enumerate(VARIANTS[:4]):
+        case = apply_scenario(base, overrides) if overrides else base
+        solution = warm.solve(optimiser.build_model(case, pyomo=False))
+        if index == 0:
+            warm._cold_seconds = 0.0  # pretend the cold solve was instantaneous: any warm one is slower
+        routes.append(solution.info["route"])
+        cold = optimiser.solve(optimiser.build_model(case, pyomo=False), {"threads": 1})
+        assert solution.objective == pytest.approx(cold.objective, rel=1e-7)
+    assert routes == ["cold", "warm", "cold", "cold"] and not warm.warm_pays
