@@ -36,10 +36,13 @@ def _cmd_run(args) -> int:
     case = args.case or DEFAULT_CASE
     try:
         options = _solver_options(args.solver_option)
+        if not args.quiet:
+            # a long solve shows its progress (and HiPO writes its iterations to the log file only when echoing)
+            options = {"log_to_console": True, **options}
         if args.scenario:
             from .scenarios import run_scenario
 
-            results, out = run_scenario(args.case, args.scenario, args.out, options, scenario_file=args.scenario_file)
+            results, out = run_scenario(case, args.scenario, args.out, options, scenario_file=args.scenario_file)
         else:
             results, out = run(case, args.out, options, schedule=not args.no_schedule)
     except ScenarioError as error:
@@ -103,6 +106,7 @@ def parser() -> argparse.ArgumentParser:
         help="HiGHS option, repeatable (threads=2, solver=ipm|simplex|pdlp, time_limit=600, run_crossover=off, ...)",
     )
     run.add_argument("--no-schedule", action="store_true", help="skip the deployment schedule, plots and report after the solve")
+    run.add_argument("--quiet", action="store_true", help="do not echo HiGHS's progress log on the terminal (it is always written to results/<case>.highs.log)")
     run.add_argument("--scenario", metavar="FILE:NAME", help="solve a scenario of a parameter file (FILE:NAME, or NAME with --scenario-file or CASE/scenarios.yaml); see docs/scenarios.md")
     run.add_argument("--scenario-file", type=Path, metavar="FILE", help="parameter file for --scenario NAME")
     run.set_defaults(func=_cmd_run)

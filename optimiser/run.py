@@ -13,7 +13,7 @@ from .results import extract, write_results
 from .solve import solve
 from .timeagg import aggregate
 
-DEFAULT_CASE = Path(__file__).resolve().parent.parent / "inputs" / "example"
+DEFAULT_CASE = Path(__file__).resolve().parent.parent / "inputs" / "china"
 
 
 def default_output(case_name: str) -> Path:
