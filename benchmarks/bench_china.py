@@ -53,7 +53,8 @@ def one_run(case_dir: str, days: int, hours: int, solver: str, threads: int, tim
     timings.update(model.timings)
     record = {"days": days, "hours": hours, "steps": model.data.n_time, "solver": solver, "threads": threads, **model.statistics()}
     if solve_it:
-        options = {**SOLVERS[solver], "threads": threads, "time_limit": time_limit}
+        # log_to_console: HiPO writes its iterations to the log file only when it also echoes them
+        options = {**SOLVERS[solver], "threads": threads, "time_limit": time_limit, "log_to_console": True}
         OUT.mkdir(parents=True, exist_ok=True)
         tag = f"china_{days}d{hours}h_{solver}"
         solution = optimiser.solve(model, options, log_file=OUT / f"{tag}.highs.log", diagnose=False)
