@@ -8,8 +8,6 @@ energy (CNY/MWh) or mass (CNY/t).
 from __future__ import annotations
 
 import datetime as _dt
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +16,10 @@ import xarray as xr
 import yaml
 
 from . import __version__
+from .atomic import atomic_path
 from .model import Model
 from .model.data import GWH_TO_TWH
+from .model.storage import days_of_retention
 from .solve import Solution
 
 RESULTS_MARKER = "optimiser_results"
@@ -300,8 +300,7 @@ def _daily_states(model: Model, intra: np.ndarray, checkpoint_states: np.ndarray
     after = np.arange(n_days) - checkpoints[owner]
     a = retention[:, sequence[checkpoints[owner]]]  # (n_keys, n_days)
     d = delta[:, sequence[checkpoints[owner]]]
-    carried = a ** after[None, :]
-    gained = np.where(np.isclose(a, 1.0), after[None, :].astype(float), (1.0 - carried) / np.where(np.isclose(a, 1.0), 1.0, 1.0 - a))
+    carried, gained = days_of_retention(a, after[None, :])
     states[:] = carried * checkpoint_states[:, owner] + gained * d
     return states
 
@@ -335,20 +334,8 @@ def write_results(ds: xr.Dataset, path: str | Path) -> Path:
     for name in ds.coords:
         if ds[name].dtype == object:
             ds = ds.assign_coords({name: ds[name].astype(str)})
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    mask = os.umask(0o022)
-    os.umask(mask)
-    os.fchmod(handle, 0o666 & ~mask)  # the mode of an ordinary file, not mkstemp's 0600
-    os.close(handle)
-    try:
+    with atomic_path(path) as temporary:
         ds.to_netcdf(temporary, engine="netcdf4", encoding=encoding)
-        with open(temporary, "rb") as stream:
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
     return path
 
 

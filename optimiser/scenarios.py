@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from .atomic import atomic_write_text
 from . import inputs as _inputs
 from .inputs import Case, InputError, InputIssue, load_case
 from .schema import SETTINGS, TABLE_BY_NAME
@@ -275,12 +276,6 @@ def _where_tuple(where) -> tuple:
     if not where:
         return ()
     return tuple((str(k), tuple(v) if isinstance(v, list) else v) for k, v in where.items())
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    from .sweep.store import atomic_write_text
-
-    atomic_write_text(path, text)
 
 
 def _plain(value):
@@ -981,12 +976,12 @@ def write_scenario_case(base_path: str | Path, applied: AppliedScenario, folder:
     settings = {"name": name, "base_case": str(Path(base_path).resolve())}
     for key in sorted(applied.settings):
         settings[key] = _plain(applied.case.settings.get(key))
-    _atomic_write_text(folder / _inputs.SETTINGS_FILE, "# written by optimiser.scenarios: the base case plus a scenario's changes\n"
+    atomic_write_text(folder / _inputs.SETTINGS_FILE, "# written by optimiser.scenarios: the base case plus a scenario's changes\n"
                        + yaml.safe_dump(settings, sort_keys=False))
     for table in sorted(applied.tables):
         buffer = io.StringIO()
         applied.case.tables[table].to_csv(buffer, index=False)
-        _atomic_write_text(folder / f"{table}.csv", buffer.getvalue())
+        atomic_write_text(folder / f"{table}.csv", buffer.getvalue())
     return folder
 
 

@@ -78,6 +78,15 @@ def checkpoint_days(sequence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return checkpoints, steps
 
 
+def days_of_retention(retention: np.ndarray, days) -> tuple[np.ndarray, np.ndarray]:
+    """For ``days`` m of a period with daily retention a: (a^m, 1 + a + ... + a^(m-1)), the factors that carry a
+    starting state and a daily net change over the m days (the sum is m where a = 1)."""
+    carried = retention**days
+    lossless = np.isclose(retention, 1.0)
+    gained = np.where(lossless, np.broadcast_to(days, carried.shape).astype(float), (1.0 - carried) / np.where(lossless, 1.0, 1.0 - retention))
+    return carried, gained
+
+
 def _add_entries(constraint, rows: np.ndarray, variable, cols: np.ndarray, coef) -> None:
     """Add ``coef * variable`` at explicit (row element, variable element) pairs (local positions).
 
@@ -190,7 +199,6 @@ def _add_seasonal(model, keys, linked, structure, charge, discharge, add_energy,
     rows = np.arange(n_link)
     n_groups = len(structure["labels"])
     of_step, sequence = structure["of_step"], structure["sequence"]
-    n_days = len(sequence)
     # hours of each representative period and the retention over a whole one: (1 - loss)^T_g
     group_hours = np.add.reduceat(duration, structure["start"])
     group_retention = (1.0 - loss[linked])[:, None] ** group_hours[None, :]  # (n_link, G)
@@ -241,8 +249,7 @@ def _add_seasonal(model, keys, linked, structure, charge, discharge, add_energy,
     group_rows = rows[:, None] * n_groups + check_group[None, :]  # (k, g(c))
     ret = group_retention[:, check_group]  # (n_link, C): a = (1 - loss)^T_g(c), retention over one day of g(c)
     # m days of the same period: inter[c'] = a^m inter[c] + (1 + a + ... + a^(m-1)) delta
-    carried = ret ** steps[None, :]
-    gained = np.where(np.isclose(ret, 1.0), steps[None, :].astype(float), (1.0 - carried) / np.where(np.isclose(ret, 1.0), 1.0, 1.0 - ret))
+    carried, gained = days_of_retention(ret, steps[None, :])
     last_step = rows[:, None] * n_time + structure["end"][check_group][None, :]  # intra at the end of g(c)
 
     # inter[c'] - a^m * inter[c] - (1 + a + ... + a^(m-1)) * intra[g(c), last step] = 0   (GWh; cyclic, c' the next checkpoint)

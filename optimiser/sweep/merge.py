@@ -15,8 +15,6 @@ does not set it; NaN if there is none). A parameter named like a variable of the
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +22,9 @@ import pandas as pd
 import xarray as xr
 
 from .. import __version__
+from ..atomic import atomic_path, atomic_write_text
 from ..scenarios import SweepFile
-from .store import OK, SweepStore, atomic_write_text, now, result_is_valid
+from .store import OK, SweepStore, now, result_is_valid
 
 ATTRIBUTE_VARIABLES = {"objective": "billion CNY (discounted to base year)", "solve_s": "s"}
 
@@ -157,17 +156,8 @@ def _write_merged(sweep, store, scenarios, paths, numeric, coordinate_names):
                 if combined[name].dtype == object:
                     combined = combined.assign_coords({name: combined[name].astype(str)})
             store.root.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=f".{store.merged_path.name}.", suffix=".tmp", dir=store.root)
-            os.close(handle)
-            try:
+            with atomic_path(store.merged_path) as temporary:
                 combined.to_netcdf(temporary, engine="netcdf4", encoding=encoding)
-                with open(temporary, "rb") as stream:
-                    os.fsync(stream.fileno())
-                os.replace(temporary, store.merged_path)
-            except BaseException:
-                if os.path.exists(temporary):
-                    os.unlink(temporary)
-                raise
             figures = key_figures(combined)
         finally:
             combined.close()

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..scenarios import Scenario, SweepFile
-from .store import SweepStore, atomic_write_text
+from ..atomic import atomic_write_text
+from .store import SweepStore
 
 SLURM_KEYS = ("time", "mem", "cpus_per_task", "partition", "account", "chunk_size", "extra", "merge_time", "merge_mem", "job_name")
 

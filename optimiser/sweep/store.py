@@ -27,12 +27,12 @@ import fcntl
 import json
 import os
 import socket
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from ..scenarios import Scenario, SweepFile
+from ..atomic import atomic_write_text
 
 OK, FAILED, PENDING = "ok", "failed", "pending"
 MANIFEST_COLUMNS = [
@@ -43,38 +43,6 @@ MANIFEST_COLUMNS = [
 
 def now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-
-
-def _file_mode() -> int:
-    """The mode open() would give a new file (0o666 minus the umask); mkstemp's is 0o600."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-FILE_MODE = _file_mode()
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, fsync, rename over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(handle, FILE_MODE)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode())
 
 
 class SweepLocked(RuntimeError):
