@@ -225,13 +225,7 @@ def correlated_ar1(rng: np.random.Generator, n: int, dist: np.ndarray, corr_len:
     """AR(1) series (n x regions) with unit variance, lag-1 correlation phi and innovations whose
     cross-correlation between two regions decays as exp(-distance / corr_len)."""
     chol = np.linalg.cholesky(np.exp(-dist / corr_len) + 1e-9 * np.eye(len(dist)))
-    eps = rng.standard_normal((n, len(dist))) @ chol.T
-    x = np.empty_like(eps)
-    x[0] = eps[0]
-    s = math.sqrt(1.0 - phi * phi)
-    for t in range(1, n):
-        x[t] = phi * x[t - 1] + s * eps[t]
-    return x
+    return _ar1_filter(rng.standard_normal((n, len(dist))) @ chol.T, phi)
 
 
 def harmonic(doy: np.ndarray, a1: float, d1: float, a2: float, d2: float) -> np.ndarray:
@@ -354,11 +348,15 @@ def latent_wind(rng: np.random.Generator, n: int, cols: int) -> np.ndarray:
 
 
 def _ar1_block(rng: np.random.Generator, n: int, cols: int, phi: float) -> np.ndarray:
-    eps = rng.standard_normal((n, cols))
+    return _ar1_filter(rng.standard_normal((n, cols)), phi)
+
+
+def _ar1_filter(eps: np.ndarray, phi: float) -> np.ndarray:
+    """x[0] = eps[0], x[t] = phi x[t-1] + sqrt(1 - phi^2) eps[t]: unit variance if eps has it."""
     x = np.empty_like(eps)
     x[0] = eps[0]
     s = math.sqrt(1.0 - phi * phi)
-    for t in range(1, n):
+    for t in range(1, len(eps)):
         x[t] = phi * x[t - 1] + s * eps[t]
     return x
 
