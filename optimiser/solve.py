@@ -4,6 +4,7 @@ model that is not optimal gets a diagnosis."""
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,16 +98,12 @@ def _new_highs(options: dict, log_file: str | None) -> highspy.Highs:
     return highs
 
 
-_hipo: list = []
-
-
+@functools.cache
 def hipo_available() -> bool:
     """Whether this HiGHS can run its HiPO interior-point solver (``pip install highspy-extras``)."""
-    if not _hipo:
-        probe = highspy.Highs()
-        probe.setOptionValue("output_flag", False)
-        _hipo.append(probe.setOptionValue("solver", "hipo") == highspy.HighsStatus.kOk)
-    return _hipo[0]
+    probe = highspy.Highs()
+    probe.setOptionValue("output_flag", False)
+    return probe.setOptionValue("solver", "hipo") == highspy.HighsStatus.kOk
 
 
 def effective_solver(options: dict) -> str:

@@ -49,7 +49,7 @@ def test_interior_point_solvers_match_simplex(example_model, reference, options)
 
 
 def test_hipo_falls_back_to_ipx_without_highspy_extras(example_model, reference, monkeypatch):
-    monkeypatch.setattr(solve_module, "_hipo", [False])
+    monkeypatch.setattr(solve_module, "hipo_available", lambda: False)
     assert solve_module.effective_solver({"solver": "hipo"}) == "ipx"
     assert solve_module.effective_solver({"solver": "simplex"}) == "simplex"
     solution = optimiser.solve(example_model, {"solver": "hipo", "threads": 1})
