@@ -14,9 +14,10 @@ Order of assembly (:func:`build_model`):
 from __future__ import annotations
 
 import time
+
 from dataclasses import dataclass, field
 
-from ..inputs import Case
+from ..inputs import Case, python_strings
 from .data import ModelData
 from .linear import ConstraintFamily, LinearProgram, VariableFamily
 
@@ -56,18 +57,19 @@ def build_model(case: Case, pyomo: bool = True) -> Model:
     from . import balance, generation, investment, policy, storage, transmission
 
     start = time.perf_counter()
-    case = aggregate(case)
-    data = ModelData.from_case(case)
-    lp = LinearProgram(data.n_time, data.time["time"].to_numpy())
-    model = Model(case, data, lp)
-    balance.add_balances(model)
-    policy.add_emission_accounting(model)
-    investment.add_capacity(model)
-    generation.add_conversion(model)
-    storage.add_storage(model)
-    transmission.add_corridors(model)
-    policy.add_caps_and_taxes(model)
-    lp.finish()
+    with python_strings():
+        case = aggregate(case)
+        data = ModelData.from_case(case)
+        lp = LinearProgram(data.n_time, data.time["time"].to_numpy())
+        model = Model(case, data, lp)
+        balance.add_balances(model)
+        policy.add_emission_accounting(model)
+        investment.add_capacity(model)
+        generation.add_conversion(model)
+        storage.add_storage(model)
+        transmission.add_corridors(model)
+        policy.add_caps_and_taxes(model)
+        lp.finish()
     model.timings["build_arrays_s"] = time.perf_counter() - start
     if pyomo:
         start = time.perf_counter()

@@ -7,6 +7,7 @@ GW, GWh per time step, TWh and Mt per year, billion CNY.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,7 @@ import pandas as pd
 from .. import economics
 from ..inputs import Case
 from ..schema import TABLE_BY_NAME
+from .linear import KeyIndex
 
 #: CNY/kW -> billion CNY/GW ; CNY/kWh -> billion CNY/GWh
 PER_KW_TO_BN_PER_GW = 1e-3
@@ -29,18 +31,37 @@ PERIOD_PARAMETERS = ["capex_CNY_per_kW", "capex_energy_CNY_per_kWh", "fom_CNY_pe
 
 
 def interpolate_by_period(frame: pd.DataFrame, key: str, periods: list[int], columns: list[str]) -> pd.DataFrame:
-    """Fill every (key, period) by linear interpolation between given periods, constant beyond them."""
-    pieces = []
-    periods_index = pd.Index(periods, name="period")
-    for name, group in frame.groupby(key, sort=False):
-        group = group.set_index("period")[columns].sort_index()
-        full = group.reindex(group.index.union(periods_index)).interpolate(method="index", limit_direction="both")
-        full = full.loc[periods_index]
-        full[key] = name
-        pieces.append(full.reset_index())
-    if not pieces:
+    """Fill every (key, period) by linear interpolation between given periods, constant beyond them.
+
+    Each column is interpolated on its own, skipping the periods where it is missing (all missing: NaN).
+    Keys keep their order of first appearance; periods follow ``periods``. (key, period) must be unique.
+    """
+    if frame.empty:
         return pd.DataFrame(columns=[key, "period"] + columns)
-    return pd.concat(pieces, ignore_index=True)[[key, "period"] + columns]
+    codes, keys = pd.factorize(frame[key])
+    targets = np.asarray(periods, dtype=float)
+    given = frame["period"].to_numpy(dtype=float)
+    axis = np.union1d(given, targets)  # every given and wanted period, sorted; position len(axis) stands for "none"
+    none = len(axis)
+    at_given, at_target = np.searchsorted(axis, given), np.searchsorted(axis, targets)
+    steps = np.arange(none)
+    axis_or_nan = np.append(axis, np.nan)
+    out = pd.DataFrame({key: np.repeat(np.asarray(keys, dtype=object), len(targets)), "period": np.tile(targets.astype(np.int64), len(keys))})
+    for column in columns:
+        values = np.full((len(keys), none + 1), np.nan)
+        values[codes, at_given] = frame[column].to_numpy(dtype=float)
+        known = ~np.isnan(values[:, :none])
+        # nearest known period at or before, and at or after, each wanted period (or "none")
+        before = np.maximum.accumulate(np.where(known, steps, -1), axis=1)[:, at_target]
+        after = np.flip(np.minimum.accumulate(np.flip(np.where(known, steps, none), axis=1), axis=1), axis=1)[:, at_target]
+        before = np.where(before < 0, after, before)  # before the first given period: constant
+        after = np.where(after == none, before, after)  # after the last: constant
+        x0, x1 = axis_or_nan[before], axis_or_nan[after]
+        y0, y1 = np.take_along_axis(values, before, axis=1), np.take_along_axis(values, after, axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(x1 > x0, (targets[None, :] - x0) / (x1 - x0), 0.0)
+        out[column] = (y0 + share * (y1 - y0)).reshape(-1)
+    return out
 
 
 @dataclass
@@ -124,30 +145,20 @@ class ModelData:
     # ------------------------------------------------------------ lookups
     def tech_param(self, keys: pd.DataFrame, parameter: str) -> np.ndarray:
         """Period parameter for each (technology, period) row of ``keys``."""
-        table = self.tech_period.set_index(["technology", "period"])[parameter]
-        return table.reindex(pd.MultiIndex.from_frame(keys[["technology", "period"]])).to_numpy(dtype=float)
+        rows = self._tech_period_index.positions(keys)
+        values = self.tech_period[parameter].to_numpy(dtype=float)
+        return np.where(rows >= 0, values[rows], np.nan)
+
+    @functools.cached_property
+    def _tech_period_index(self) -> KeyIndex:
+        return KeyIndex(self.tech_period[["technology", "period"]])
 
     def tech_static(self, keys: pd.DataFrame, attribute: str) -> np.ndarray:
         return self.technologies[attribute].reindex(keys["technology"]).to_numpy()
 
     def limits(self, keys: pd.DataFrame, column: str) -> np.ndarray:
         """Capacity limit ``column`` for (technology, region, period) keys; NaN where none is set."""
-        limits = self.case["capacity_limits"]
-        out = np.full(len(keys), np.nan)
-        if limits.empty:
-            return out
-        specific = limits[limits["period"].notna()].astype({"period": np.int64})
-        general = limits[limits["period"].isna()]
-        if not general.empty:
-            merged = keys[["technology", "region"]].merge(general[["technology", "region", column]], how="left", on=["technology", "region"])
-            out = merged[column].to_numpy(dtype=float)
-        if not specific.empty:
-            merged = keys[["technology", "region", "period"]].merge(
-                specific[["technology", "region", "period", column]], how="left", on=["technology", "region", "period"]
-            )
-            value = merged[column].to_numpy(dtype=float)
-            out = np.where(np.isnan(value), out, value)
-        return out
+        return capacity_limit(self.case["capacity_limits"], keys, column)
 
     def availability(self, keys: pd.DataFrame) -> np.ndarray:
         """Availability per (technology, region) row of ``keys`` and time step: shape (n, T)."""
@@ -156,13 +167,25 @@ class ModelData:
         profiles = self.case["availability"]
         if profiles.empty or len(keys) == 0:
             return out
-        wide = profiles.pivot_table(index=["technology", "region"], columns="time", values="availability", aggfunc="first")
-        wide = wide.reindex(columns=self.time["time"].to_numpy())
-        rows = wide.index.get_indexer(pd.MultiIndex.from_frame(keys[["technology", "region"]]))
+        rows, values = self.profiles_of(profiles, keys, ["technology", "region"], "availability")
         has = rows >= 0
-        values = wide.to_numpy()[rows[has]]
+        values = values[rows[has]]
         out[has] = np.where(np.isnan(values), out[has], values)
         return out
+
+    def profiles_of(self, profiles: pd.DataFrame, keys: pd.DataFrame, on: list[str], column: str) -> tuple[np.ndarray, np.ndarray]:
+        """Time series of a long (``on`` + time) profile table for the rows of ``keys``.
+
+        Returns the series row of each key (-1 where the table has none) and the (series, T) values
+        over the case's time steps (NaN where a step is missing).
+        """
+        series = profiles[on].drop_duplicates()
+        index = KeyIndex(series)
+        values = np.full((len(series), self.n_time), np.nan)
+        step = pd.Index(self.time["time"]).get_indexer(profiles["time"])
+        known = step >= 0
+        values[index.positions(profiles)[known], step[known]] = profiles[column].to_numpy(dtype=float)[known]
+        return index.positions(keys), values
 
     def demand(self) -> pd.DataFrame:
         """Demand rows (carrier, region, period) with an (n, T) array of GW per time step in ``.attrs['GW']``."""
@@ -172,11 +195,9 @@ class ModelData:
         shape = np.ones((len(demand), self.n_time))
         profiles = self.case["demand_profiles"]
         if not profiles.empty and len(demand):
-            wide = profiles.pivot_table(index=["carrier", "region"], columns="time", values="profile", aggfunc="first")
-            wide = wide.reindex(columns=self.time["time"].to_numpy())
-            rows = wide.index.get_indexer(pd.MultiIndex.from_frame(demand[["carrier", "region"]]))
+            rows, values = self.profiles_of(profiles, demand, ["carrier", "region"], "profile")
             has = rows >= 0
-            values = wide.to_numpy()[rows[has]]
+            values = values[rows[has]]
             shape[has] = np.where(np.isnan(values), 0.0, values)
         total = shape @ weight  # hours-weighted sum of the shape
         total = np.where(total > 0, total, 1.0)
@@ -207,6 +228,24 @@ class ModelData:
         return np.nan_to_num(out, nan=0.0)
 
 
+def capacity_limit(limits: pd.DataFrame, keys: pd.DataFrame, column: str) -> np.ndarray:
+    """Limit ``column`` of the capacity_limits table for (technology, region, period) keys; NaN where none is set.
+
+    A row with a period applies to that period; a row without one to every period it does not name.
+    """
+    out = np.full(len(keys), np.nan)
+    if limits.empty or len(keys) == 0:
+        return out
+    values = limits[column].to_numpy(dtype=float)
+    general = limits["period"].isna().to_numpy()
+    for rows, on in ((general, ["technology", "region"]), (~general, ["technology", "region", "period"])):
+        if rows.any():
+            found = KeyIndex(limits.loc[rows, on]).positions(keys)
+            value = np.where(found >= 0, values[rows][found], np.nan)
+            out = np.where(np.isnan(value), out, value)
+    return out
+
+
 def _active_existing(existing: pd.DataFrame, technologies: pd.DataFrame, periods: np.ndarray) -> pd.DataFrame:
     """Existing capacity standing in each period (retired at build_year + lifetime)."""
     columns = ["technology", "region", "period", "capacity_GW", "energy_capacity_GWh"]
@@ -217,13 +256,10 @@ def _active_existing(existing: pd.DataFrame, technologies: pd.DataFrame, periods
     duration = technologies["duration_h"].reindex(existing["technology"]).to_numpy()
     energy = existing["energy_capacity_GWh"].to_numpy(dtype=float)
     existing["energy_capacity_GWh"] = np.where(np.isnan(energy), np.nan_to_num(duration) * existing["capacity_GW"].to_numpy(), energy)
-    rows = []
-    for period in periods:
-        standing = existing[(existing["build_year"] <= period) & (period < existing["build_year"] + lifetime)]
-        summed = standing.groupby(["technology", "region"], as_index=False)[["capacity_GW", "energy_capacity_GWh"]].sum()
-        summed["period"] = int(period)
-        rows.append(summed)
-    result = pd.concat(rows, ignore_index=True)[columns]
+    existing["_retired"] = existing["build_year"] + lifetime
+    crossed = existing.merge(pd.DataFrame({"period": np.asarray(periods, dtype=np.int64)}), how="cross")
+    standing = crossed[(crossed["build_year"] <= crossed["period"]) & (crossed["period"] < crossed["_retired"])]
+    result = standing.groupby(["period", "technology", "region"], as_index=False)[["capacity_GW", "energy_capacity_GWh"]].sum()[columns]
     return result[result["capacity_GW"] > 0].reset_index(drop=True)
 
 
@@ -233,10 +269,8 @@ def _capacity_sets(case: Case, technologies: pd.DataFrame, existing: pd.DataFram
     expandable = technologies.loc[technologies["expandable"], "technology"]
     grid = pd.MultiIndex.from_product([expandable, regions, periods], names=["technology", "region", "period"]).to_frame(index=False)
     grid["period"] = grid["period"].astype(np.int64)
-    data_stub = ModelData.__new__(ModelData)
-    data_stub.case = case
-    cap_max = ModelData.limits(data_stub, grid, "capacity_max_GW")
-    new_max = ModelData.limits(data_stub, grid, "capacity_new_max_GW")
+    cap_max = capacity_limit(case["capacity_limits"], grid, "capacity_max_GW")
+    new_max = capacity_limit(case["capacity_limits"], grid, "capacity_new_max_GW")
     buildable = ~((cap_max == 0) | (new_max == 0))
     build_keys = grid[buildable].reset_index(drop=True)
 

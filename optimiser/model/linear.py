@@ -29,6 +29,33 @@ from pyomo.repn.beta.matrix import MatrixConstraint
 SENSES = ("<=", ">=", "==")
 
 
+class KeyIndex:
+    """Positions of labelled rows among the unique rows of a key table (one column per dimension).
+
+    Each dimension's labels are coded against the table's own (one hash lookup per column) and the codes
+    combined into one integer per row, so a lookup never builds a MultiIndex of the rows sought.
+    """
+
+    def __init__(self, keys: pd.DataFrame):
+        self.dims = list(keys.columns)
+        self.levels = [pd.Index(pd.unique(keys[dim])) for dim in self.dims]
+        self.index = pd.Index(self._combine([level.get_indexer(keys[dim]) for level, dim in zip(self.levels, self.dims)]))
+
+    def positions(self, frame: pd.DataFrame) -> np.ndarray:
+        """Row of the key table holding each row of ``frame`` (which has the key columns); -1 where none does."""
+        codes = [level.get_indexer(frame[dim]) for level, dim in zip(self.levels, self.dims)]
+        positions = self.index.get_indexer(self._combine(codes))
+        if codes:
+            positions[np.any(np.array(codes) < 0, axis=0)] = -1
+        return positions
+
+    def _combine(self, codes: list[np.ndarray]) -> np.ndarray:
+        combined = np.zeros(len(codes[0]) if codes else 0, dtype=np.int64)
+        for level, code in zip(self.levels, codes):
+            combined = combined * (len(level) + 1) + code
+        return combined
+
+
 @dataclass
 class Family:
     """Common part of variable and constraint families."""
@@ -40,7 +67,7 @@ class Family:
     units: str
     doc: str
     offset: int = 0
-    _index: pd.MultiIndex | None = field(default=None, repr=False)
+    _index: "KeyIndex | None" = field(default=None, repr=False)
 
     @property
     def n_keys(self) -> int:
@@ -60,12 +87,8 @@ class Family:
         Returns -1 where a row is absent (only allowed with ``strict=False``).
         """
         if self._index is None:
-            self._index = pd.MultiIndex.from_frame(self.keys) if self.keys.shape[1] > 1 else pd.Index(self.keys.iloc[:, 0])
-        if self.keys.shape[1] > 1:
-            wanted = pd.MultiIndex.from_frame(frame[self.dims])
-        else:
-            wanted = pd.Index(frame[self.dims[0]])
-        positions = self._index.get_indexer(wanted)
+            self._index = KeyIndex(self.keys)
+        positions = self._index.positions(frame)
         if strict and (positions < 0).any():
             missing = frame[self.dims][positions < 0].head(3).to_dict("records")
             raise KeyError(f"{self.name}: keys not found, e.g. {missing}")
