@@ -4,7 +4,9 @@ Scenarios that differ only in numbers (costs, caps, demand levels, efficiencies,
 scaling) give linear programmes with the same rows, columns and sparsity pattern.  A
 :class:`WarmSolver` solves the first one from scratch and every later one by changing the
 costs, bounds, right-hand sides and matrix coefficients of the HiGHS model in place, then
-re-running HiGHS from the previous optimal basis (dual or primal simplex).  A programme whose
+re-running the simplex method from an optimal basis already found: by default the basis of that
+cold solve (the *reference*, usually the sweep's base case), or the previous model's
+(``start="previous"``).  A programme whose
 structure differs (another technology, corridor, period or time step; a coefficient that became
 exactly zero) is passed whole and solved cold, so the answer never depends on the route.
 
@@ -28,7 +30,12 @@ from .solve import DEFAULT_OPTIONS, Solution, _new_highs, _pass, _solution
 class WarmSolver:
     """Solve a sequence of models, re-using the HiGHS instance and basis when only numbers change."""
 
-    def __init__(self, options: dict | None = None, log_file: str | None = None, resolve_solver: str = "simplex", adaptive: bool = True):
+    def __init__(
+        self, options: dict | None = None, log_file: str | None = None, resolve_solver: str = "simplex", adaptive: bool = True,
+        start: str = "reference",
+    ):
+        if start not in ("reference", "previous"):
+            raise ValueError(f"start must be 'reference' or 'previous', not {start!r}")
         self.options = {**DEFAULT_OPTIONS, **(options or {})}
         self.log_file = log_file
         #: solver for re-solves: the simplex method starts from the kept basis
@@ -41,6 +48,12 @@ class WarmSolver:
         self.warm_pays = True
         self.adaptive = adaptive
         self._cold_seconds: float | None = None
+        #: where re-solves start: the optimal basis of the last cold solve ("reference") or of the previous model.
+        #: Sweeps vary parameters around a base case (one at a time, grids, Latin hypercubes), so two variants are on
+        #: average further apart than a variant and the base: on 9 random cost-and-cap variants of the example, 10,961
+        #: simplex iterations from the reference against 14,199 from the previous model.
+        self.start = start
+        self._reference_basis: highspy.HighsBasis | None = None
 
     def _same_structure(self, finished, csc) -> bool:
         if self._last is None:
@@ -63,6 +76,8 @@ class WarmSolver:
         if self.warm_pays and self._same_structure(finished, csc):
             route = "warm"
             self._change_in_place(finished, csc)
+            if self.start == "reference" and self._reference_basis is not None:
+                self.highs.setBasis(self._reference_basis)
             self.highs.setOptionValue("solver", self.resolve_solver)
             if self.log_file:
                 self.highs.setOptionValue("log_file", self.log_file)
@@ -81,6 +96,8 @@ class WarmSolver:
         self.solves[route] += 1
         if route == "cold":
             self._cold_seconds = timings["solve_s"]
+            basis = self.highs.getBasis()
+            self._reference_basis = basis if basis.valid else None
         elif self.adaptive and self._cold_seconds is not None and timings["solve_s"] > self._cold_seconds:
             self.warm_pays = False
         solution = _solution(self.highs, merged, timings, self.log_file)

@@ -20,9 +20,10 @@ VARIANTS = [
 ]
 
 
-def test_warm_resolves_match_cold_solves():
+@pytest.mark.parametrize("start", ["reference", "previous"])
+def test_warm_resolves_match_cold_solves(start):
     base = optimiser.load_case(EXAMPLE)
-    warm = WarmSolver({"threads": 1}, adaptive=False)
+    warm = WarmSolver({"threads": 1}, adaptive=False, start=start)
     routes = []
     for overrides in VARIANTS:
         case = apply_scenario(base, overrides) if overrides else base
@@ -62,3 +63,8 @@ def test_warm_route_is_dropped_once_it_is_slower_than_cold():
         cold = optimiser.solve(optimiser.build_model(case, pyomo=False), {"threads": 1})
         assert solution.objective == pytest.approx(cold.objective, rel=1e-7)
     assert routes == ["cold", "warm", "cold", "cold"] and not warm.warm_pays
+
+
+def test_unknown_start_is_refused():
+    with pytest.raises(ValueError, match="reference"):
+        WarmSolver(start="best")
