@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .schema import SETTINGS, TABLES, TABLE_BY_NAME, Column, Table
+from .schema import SETTINGS, TABLES, TABLE_BY_NAME, Column, Table, python_strings
 from .timeagg import setting_issues, table_issues
 
 SETTINGS_FILE = "settings.yaml"
@@ -27,15 +27,6 @@ DOCUMENTATION_COLUMNS = ("source", "sources", "note", "notes", "comment", "refer
 TRUE_WORDS = {"true", "yes", "1", "y", "t"}
 FALSE_WORDS = {"false", "no", "0", "n", "f"}
 
-
-def python_strings():
-    """Context in which case tables are read and models built: pandas' Python-backed ``str`` storage.
-
-    Keys and column labels are short strings in small tables; joined and indexed thousands of times
-    per model build, they cost about 40 % less with the Python storage than with the Arrow one pandas
-    picks by default (same dtype, same values; measured in benchmarks/RESULTS.md).
-    """
-    return pd.option_context("mode.string_storage", "python")
 
 
 @dataclass(frozen=True)

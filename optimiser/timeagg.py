@@ -42,6 +42,8 @@ import time as _time
 import numpy as np
 import pandas as pd
 
+from .schema import python_strings
+
 METHODS = ("none", "representative_days", "downsample")
 OPTIONS = {"method", "days", "hours", "seed"}
 HOURS_PER_DAY = 24
@@ -271,15 +273,16 @@ def aggregate(case, setting: dict | None = None):
     if method == "none":
         return case
     start = _time.perf_counter()
-    if method == "representative_days":
-        tables, sequence, info = _representative_days(case, int(setting["days"]), int(setting.get("seed", 0)))
-        if int(setting.get("hours", 1)) > 1:
-            # then merge blocks of `hours` steps inside each representative day
-            clustered = dataclasses.replace(case, tables={**case.tables, **tables}, period_sequence=sequence)
-            downsampled, _, _ = _downsample(clustered, int(setting["hours"]))
-            tables = {**tables, **downsampled}
-    else:
-        tables, sequence, info = _downsample(case, int(setting["hours"]))
+    with python_strings():
+        if method == "representative_days":
+            tables, sequence, info = _representative_days(case, int(setting["days"]), int(setting.get("seed", 0)))
+            if int(setting.get("hours", 1)) > 1:
+                # then merge blocks of `hours` steps inside each representative day
+                clustered = dataclasses.replace(case, tables={**case.tables, **tables}, period_sequence=sequence)
+                downsampled, _, _ = _downsample(clustered, int(setting["hours"]))
+                tables = {**tables, **downsampled}
+        else:
+            tables, sequence, info = _downsample(case, int(setting["hours"]))
     info = {"method": method, **{k: v for k, v in setting.items() if k != "method"}, "original_steps": len(case["time_steps"]),
             "steps": len(tables["time_steps"]), **info, "seconds": time_since(start)}
     settings = dict(case.settings, time_aggregation=dict(setting))

@@ -79,6 +79,8 @@ class WarmSolver:
             if self.start == "reference" and self._reference_basis is not None:
                 self.highs.setBasis(self._reference_basis)
             self.highs.setOptionValue("solver", self.resolve_solver)
+            # HiGHS's time limit counts from the creation of the instance: give this run its own budget
+            self.highs.setOptionValue("time_limit", self.highs.getRunTime() + self._warm_budget(merged))
             if self.log_file:
                 self.highs.setOptionValue("log_file", self.log_file)
         else:
@@ -103,7 +105,9 @@ class WarmSolver:
         solution = _solution(self.highs, merged, timings, self.log_file)
         solution.info["route"] = route
         if not solution.optimal and route == "warm":
-            # never trust a failed warm start: solve the same model cold
+            # never trust a failed warm start: solve the same model cold; one stopped by its budget did not pay
+            if self.adaptive and self.highs.getModelStatus() == highspy.HighsModelStatus.kTimeLimit:
+                self.warm_pays = False
             self._last = None
             return self.solve(model)
         self._last = (
@@ -111,6 +115,15 @@ class WarmSolver:
             finished.row_lower.copy(), finished.row_upper.copy(), csc.indptr.copy(), csc.indices.copy(), csc.data.copy(),
         )
         return solution
+
+    def _warm_budget(self, options: dict) -> float:
+        """Seconds a warm re-solve may run: the user's time limit and, when adaptive, the cold solve's time
+        (at least 1 s), beyond which it cannot pay; a re-solve stopped there is solved cold, so a sweep loses
+        at most one cold solve's time to a warm start that does not pay."""
+        budget = float(options.get("time_limit", np.inf))
+        if self.adaptive and self._cold_seconds is not None:
+            budget = min(budget, max(self._cold_seconds, 1.0))
+        return budget
 
     def _change_in_place(self, finished, csc) -> None:
         """Send HiGHS only what differs from the model it holds: costs, bounds, row bounds, coefficients."""

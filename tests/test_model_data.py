@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from optimiser.model.data import capacity_limit, interpolate_by_period
+from optimiser.model.data import interpolate_by_period, period_lookup
 from optimiser.model.linear import KeyIndex
 
 
@@ -42,7 +42,7 @@ def test_key_index_finds_rows_and_reports_absent_ones():
     assert index.positions(wanted).tolist() == [2, 1, -1, -1, -1]
 
 
-def test_capacity_limit_period_specific_rows_override_general_ones():
+def test_period_specific_rows_override_rows_for_every_period():
     limits = pd.DataFrame(
         {
             "technology": ["solar", "solar", "wind"],
@@ -52,7 +52,7 @@ def test_capacity_limit_period_specific_rows_override_general_ones():
         }
     )
     keys = pd.DataFrame({"technology": ["solar", "solar", "wind", "wind"], "region": ["north"] * 4, "period": [2030, 2040, 2030, 2040]})
-    out = capacity_limit(limits, keys, "capacity_max_GW")
+    out = period_lookup(limits, keys, "capacity_max_GW", ["technology", "region"])
     assert out[:2].tolist() == [100.0, 150.0]
     assert np.isnan(out[2:]).all()  # wind: a row without a value for this column sets no limit
 

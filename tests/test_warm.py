@@ -68,3 +68,20 @@ def test_warm_route_is_dropped_once_it_is_slower_than_cold():
 def test_unknown_start_is_refused():
     with pytest.raises(ValueError, match="reference"):
         WarmSolver(start="best")
+
+
+def test_warm_resolve_stopped_by_its_budget_is_solved_cold():
+    """A warm re-solve gets the cold solve's time (at least 1 s) as its budget; stopped there, the same
+    model is solved cold (same optimum) and the sweep goes cold from then on."""
+    base = optimiser.load_case(EXAMPLE)
+    warm = WarmSolver({"threads": 1})
+    warm.solve(optimiser.build_model(base, pyomo=False))
+    assert warm._warm_budget({}) == max(warm._cold_seconds, 1.0)
+    assert warm._warm_budget({"time_limit": 0.5}) == 0.5
+    warm._warm_budget = lambda options: 0.0  # a budget that any re-solve exceeds
+    case = apply_scenario(base, VARIANTS[1])
+    solution = warm.solve(optimiser.build_model(case, pyomo=False))
+    cold = optimiser.solve(optimiser.build_model(case, pyomo=False), {"threads": 1})
+    assert solution.info["route"] == "cold" and solution.optimal and not warm.warm_pays
+    assert solution.objective == pytest.approx(cold.objective, rel=1e-7)
+    assert warm.solves == {"cold": 2, "warm": 1}

@@ -14,10 +14,10 @@ Order of assembly (:func:`build_model`):
 from __future__ import annotations
 
 import time
-
 from dataclasses import dataclass, field
 
-from ..inputs import Case, python_strings
+from ..inputs import Case
+from ..schema import python_strings
 from .data import ModelData
 from .linear import ConstraintFamily, LinearProgram, VariableFamily
 

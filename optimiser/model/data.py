@@ -30,15 +30,18 @@ PER_T_TO_BN_PER_MT = 1e-3
 PERIOD_PARAMETERS = ["capex_CNY_per_kW", "capex_energy_CNY_per_kWh", "fom_CNY_per_kW_yr", "vom_CNY_per_MWh", "efficiency", "capture_rate"]
 
 
-def interpolate_by_period(frame: pd.DataFrame, key: str, periods: list[int], columns: list[str]) -> pd.DataFrame:
+def interpolate_by_period(frame: pd.DataFrame, key: str | list[str], periods: list[int], columns: list[str]) -> pd.DataFrame:
     """Fill every (key, period) by linear interpolation between given periods, constant beyond them.
 
-    Each column is interpolated on its own, skipping the periods where it is missing (all missing: NaN).
-    Keys keep their order of first appearance; periods follow ``periods``. (key, period) must be unique.
+    ``key`` is one column or several. Each value column is interpolated on its own, skipping the periods
+    where it is missing (all missing: NaN). Keys keep their order of first appearance; periods follow
+    ``periods``. (key, period) must be unique.
     """
+    on = [key] if isinstance(key, str) else list(key)
     if frame.empty:
-        return pd.DataFrame(columns=[key, "period"] + columns)
-    codes, keys = pd.factorize(frame[key])
+        return pd.DataFrame(columns=on + ["period"] + columns)
+    keys = frame[on].drop_duplicates()
+    codes = KeyIndex(keys).positions(frame)
     targets = np.asarray(periods, dtype=float)
     given = frame["period"].to_numpy(dtype=float)
     axis = np.union1d(given, targets)  # every given and wanted period, sorted; position len(axis) stands for "none"
@@ -46,7 +49,8 @@ def interpolate_by_period(frame: pd.DataFrame, key: str, periods: list[int], col
     at_given, at_target = np.searchsorted(axis, given), np.searchsorted(axis, targets)
     steps = np.arange(none)
     axis_or_nan = np.append(axis, np.nan)
-    out = pd.DataFrame({key: np.repeat(np.asarray(keys, dtype=object), len(targets)), "period": np.tile(targets.astype(np.int64), len(keys))})
+    out = keys.iloc[np.repeat(np.arange(len(keys)), len(targets))].reset_index(drop=True)
+    out["period"] = np.tile(targets.astype(np.int64), len(keys))
     for column in columns:
         values = np.full((len(keys), none + 1), np.nan)
         values[codes, at_given] = frame[column].to_numpy(dtype=float)
@@ -158,7 +162,7 @@ class ModelData:
 
     def limits(self, keys: pd.DataFrame, column: str) -> np.ndarray:
         """Capacity limit ``column`` for (technology, region, period) keys; NaN where none is set."""
-        return capacity_limit(self.case["capacity_limits"], keys, column)
+        return period_lookup(self.case["capacity_limits"], keys, column, ["technology", "region"])
 
     def availability(self, keys: pd.DataFrame) -> np.ndarray:
         """Availability per (technology, region) row of ``keys`` and time step: shape (n, T)."""
@@ -206,44 +210,46 @@ class ModelData:
         return demand
 
     def fuel_price(self, keys: pd.DataFrame) -> np.ndarray:
-        """Price in CNY/MWh for (carrier, region, period) keys; 0 where none applies."""
+        """Price in CNY/MWh for (carrier, region, period) keys; 0 where none applies.
+
+        A price row for a region overrides the row without region (every region) of the same carrier and period.
+        """
         prices = self.case["fuel_prices"]
         if prices.empty or len(keys) == 0:
             return np.zeros(len(keys))
-        out = np.full(len(keys), np.nan)
-        filled = []
-        for region_specific in (False, True):
-            part = prices[(prices["region"] != "") == region_specific]
-            if part.empty:
-                continue
-            on = ["carrier", "region"] if region_specific else ["carrier"]
-            full = interpolate_by_period(
-                part.assign(_key=part[on].astype(str).agg("|".join, axis=1)), "_key", list(self.periods), ["price_CNY_per_MWh"]
-            )
-            full[on] = full["_key"].str.split("|", expand=True).to_numpy() if region_specific else full[["_key"]].to_numpy()
-            merged = keys.merge(full[on + ["period", "price_CNY_per_MWh"]], how="left", on=on + ["period"])
-            filled.append(merged["price_CNY_per_MWh"].to_numpy(dtype=float))
-        for values in filled:
-            out = np.where(np.isnan(values), out, values)
-        return np.nan_to_num(out, nan=0.0)
+        full = interpolate_by_period(prices, ["carrier", "region"], list(self.periods), ["price_CNY_per_MWh"])
+        every_region = (full["region"] == "").to_numpy()
+        price = layered_lookup(full, keys, "price_CNY_per_MWh", [(every_region, ["carrier", "period"]), (~every_region, ["carrier", "region", "period"])])
+        return np.nan_to_num(price, nan=0.0)
 
 
-def capacity_limit(limits: pd.DataFrame, keys: pd.DataFrame, column: str) -> np.ndarray:
-    """Limit ``column`` of the capacity_limits table for (technology, region, period) keys; NaN where none is set.
+def layered_lookup(table: pd.DataFrame, keys: pd.DataFrame, column: str, layers: list[tuple[np.ndarray, list[str]]]) -> np.ndarray:
+    """``column`` of ``table`` for each row of ``keys``, from layers of rows matched on their own columns.
 
-    A row with a period applies to that period; a row without one to every period it does not name.
+    Each layer is (rows of ``table``, columns they are matched on); a later layer's value, where it is
+    not missing, overrides an earlier one's (e.g. a period-specific row over a row for every period).
+    NaN where no layer gives a value.
     """
     out = np.full(len(keys), np.nan)
-    if limits.empty or len(keys) == 0:
-        return out
-    values = limits[column].to_numpy(dtype=float)
-    general = limits["period"].isna().to_numpy()
-    for rows, on in ((general, ["technology", "region"]), (~general, ["technology", "region", "period"])):
+    values = table[column].to_numpy(dtype=float)
+    for rows, on in layers:
         if rows.any():
-            found = KeyIndex(limits.loc[rows, on]).positions(keys)
+            found = KeyIndex(table.loc[rows, on]).positions(keys)
             value = np.where(found >= 0, values[rows][found], np.nan)
             out = np.where(np.isnan(value), out, value)
     return out
+
+
+def period_lookup(table: pd.DataFrame, keys: pd.DataFrame, column: str, on: list[str]) -> np.ndarray:
+    """``column`` of ``table`` for (``on`` + period) keys; NaN where no row applies.
+
+    A row with a period applies to that period; a row without one (blank period) to every period
+    that no row of the same ``on`` names.
+    """
+    if table.empty or len(keys) == 0:
+        return np.full(len(keys), np.nan)
+    every_period = table["period"].isna().to_numpy()
+    return layered_lookup(table, keys, column, [(every_period, on), (~every_period, on + ["period"])])
 
 
 def _active_existing(existing: pd.DataFrame, technologies: pd.DataFrame, periods: np.ndarray) -> pd.DataFrame:
@@ -269,8 +275,8 @@ def _capacity_sets(case: Case, technologies: pd.DataFrame, existing: pd.DataFram
     expandable = technologies.loc[technologies["expandable"], "technology"]
     grid = pd.MultiIndex.from_product([expandable, regions, periods], names=["technology", "region", "period"]).to_frame(index=False)
     grid["period"] = grid["period"].astype(np.int64)
-    cap_max = capacity_limit(case["capacity_limits"], grid, "capacity_max_GW")
-    new_max = capacity_limit(case["capacity_limits"], grid, "capacity_new_max_GW")
+    cap_max = period_lookup(case["capacity_limits"], grid, "capacity_max_GW", ["technology", "region"])
+    new_max = period_lookup(case["capacity_limits"], grid, "capacity_new_max_GW", ["technology", "region"])
     buildable = ~((cap_max == 0) | (new_max == 0))
     build_keys = grid[buildable].reset_index(drop=True)
 

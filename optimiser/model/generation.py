@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .data import GWH_TO_TWH, PER_MWH_TO_BN_PER_GWH
+from .data import GWH_TO_TWH, PER_MWH_TO_BN_PER_GWH, period_lookup
 
 
 def add_conversion(model) -> None:
@@ -46,23 +46,13 @@ def add_conversion(model) -> None:
     balance.add(generation, into["_key"].to_numpy(), balance.locate(into), into["flow"].to_numpy()[:, None])
 
     # annual energy budgets: sum_h weight_h * generation / 1000 <= budget (TWh/yr)
-    budgets = data.case["energy_budgets"]
-    if not budgets.empty:
-        general = budgets[budgets["period"].isna()].drop(columns="period").merge(data.periods_frame(), how="cross")
-        specific = budgets[budgets["period"].notna()].astype({"period": np.int64})
-        table = (
-            general.merge(specific[["technology", "region", "period"]], how="left", indicator=True)
-            .query("_merge == 'left_only'")
-            .drop(columns="_merge")
+    budget = period_lookup(data.case["energy_budgets"], keys, "energy_max_TWh", ["technology", "region"])
+    limited = np.flatnonzero(~np.isnan(budget))
+    if len(limited):
+        energy = lp.add_constraints(
+            "energy_budget", keys.iloc[limited].reset_index(drop=True), "<=", budget[limited], units="TWh/yr", doc="Annual output <= energy budget"
         )
-        table = pd.concat([table, specific], ignore_index=True)
-        table = table.merge(keys.assign(_key=everyone), on=["technology", "region", "period"])
-        if len(table):
-            energy = lp.add_constraints(
-                "energy_budget", table[["technology", "region", "period"]], "<=", table["energy_max_TWh"].to_numpy(), units="TWh/yr",
-                doc="Annual output <= energy budget",
-            )
-            energy.add(generation, table["_key"].to_numpy(), np.arange(len(table)), weight[None, :] * GWH_TO_TWH)
+        energy.add(generation, limited, np.arange(len(limited)), weight[None, :] * GWH_TO_TWH)
 
     # cumulative limits: sum_p years_p * sum_h weight_h * generation / 1000 <= cumulative_max (TWh or Mt)
     cumulative = data.case["cumulative_limits"]
