@@ -35,7 +35,7 @@ def run(case_path=DEFAULT_CASE, out=None, options: dict | None = None, log=print
     if case.time_aggregation is not None:
         info = case.time_aggregation
         log(f"time aggregation {info['method']}: {info['original_steps']} -> {info['steps']} time steps in {info['seconds']:.2f} s")
-    model = build_model(case, pyomo=warm is None)
+    model = build_model(case, pyomo=warm is None, previous=warm.model if warm is not None else None)
     stats = model.statistics()
     log(f"model: {stats['variables']} variables, {stats['constraints']} constraints, {stats['nonzeros']} non-zeros "
         f"(built in {sum(model.timings.values()):.2f} s)")

@@ -45,13 +45,16 @@ class Model:
         return self.lp.statistics()
 
 
-def build_model(case: Case, pyomo: bool = True) -> Model:
+def build_model(case: Case, pyomo: bool = True, previous: Model | None = None) -> Model:
     """Build the optimisation model of a validated case.
 
     ``pyomo=False`` skips creating the Pyomo component objects (the HiGHS model is
     passed from the same arrays either way); sweeps and benchmarks use it.
     The case's ``time_aggregation`` setting is applied first if the case is not
     aggregated yet (:func:`optimiser.timeagg.aggregate`; ``model.case`` is the aggregated case).
+    ``previous`` (the model of the last build, e.g. ``WarmSolver.model`` in a sweep worker) lets
+    data-preparation steps whose inputs did not change take its results (:class:`.data.Reuse`);
+    the model is the same either way.
     """
     from ..timeagg import aggregate
     from . import balance, generation, investment, policy, storage, transmission
@@ -59,7 +62,7 @@ def build_model(case: Case, pyomo: bool = True) -> Model:
     start = time.perf_counter()
     with python_strings():
         case = aggregate(case)
-        data = ModelData.from_case(case)
+        data = ModelData.from_case(case, previous.data if previous is not None else None)
         lp = LinearProgram(data.n_time, data.time["time"].to_numpy())
         model = Model(case, data, lp)
         balance.add_balances(model)

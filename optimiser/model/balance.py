@@ -10,12 +10,23 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .data import PER_MWH_TO_BN_PER_GWH
+from .data import PER_MWH_TO_BN_PER_GWH, cross_periods, sort_keys
 
 
 def balance_keys(model) -> pd.DataFrame:
     """(carrier, region, period) of every balance that has a participant."""
     data = model.data
+    demand = data.case["demand"]
+    inputs = (
+        data.capacity_keys, data.technologies[["type", "carrier_out"]], data.flows[["technology", "period", "carrier"]],
+        data.corridors[["carrier", "region_from", "region_to"]] if not data.corridors.empty else None,
+        demand.loc[demand["demand_TWh"] > 0, ["carrier", "region", "period"]], data.carriers[["carrier", "balance"]], tuple(data.case.regions),
+        data.periods,
+    )
+    return data.reuse("balance_keys", inputs, lambda: _balance_keys(data))
+
+
+def _balance_keys(data) -> pd.DataFrame:
     balanced = set(data.carriers.index[data.carriers["balance"]])
     pieces = []
     conversion = data.capacity_keys[data.tech_static(data.capacity_keys, "type") == "conversion"]
@@ -27,17 +38,14 @@ def balance_keys(model) -> pd.DataFrame:
         pieces.append(storage.assign(carrier=data.tech_static(storage, "carrier_out"))[["carrier", "region", "period"]])
     if not data.corridors.empty:
         for end in ("region_from", "region_to"):
-            ends = data.corridors[["carrier", end]].rename(columns={end: "region"}).merge(pd.DataFrame({"period": data.periods}), how="cross")
+            ends = cross_periods(data.corridors[["carrier", end]].rename(columns={end: "region"}), data.periods)
             pieces.append(ends)
     demand = data.case["demand"]
     pieces.append(demand.loc[demand["demand_TWh"] > 0, ["carrier", "region", "period"]])
     keys = pd.concat(pieces, ignore_index=True).drop_duplicates()
     keys = keys[keys["carrier"].isin(balanced)]
     keys["period"] = keys["period"].astype(np.int64)
-    order = {c: i for i, c in enumerate(data.carriers.index)}
-    region_order = {r: i for i, r in enumerate(data.case.regions)}
-    keys = keys.assign(_c=keys["carrier"].map(order), _r=keys["region"].map(region_order))
-    return keys.sort_values(["_c", "_r", "period"]).drop(columns=["_c", "_r"]).reset_index(drop=True)
+    return sort_keys(keys, {"carrier": data.carriers.index, "region": data.case.regions})
 
 
 def add_balances(model) -> None:

@@ -7,6 +7,7 @@ GW, GWh per time step, TWh and Mt per year, billion CNY.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 
@@ -68,6 +69,41 @@ def interpolate_by_period(frame: pd.DataFrame, key: str | list[str], periods: li
     return out
 
 
+def _equal(a, b) -> bool:
+    if isinstance(a, (pd.DataFrame, pd.Series, pd.Index)):
+        return type(a) is type(b) and a.equals(b)
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b)
+    if isinstance(a, tuple):
+        return isinstance(b, tuple) and len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+class Reuse:
+    """Results of data-preparation steps, kept from the previous build and reused while their inputs are equal.
+
+    A sweep worker builds one variant after another; most steps (capacity sets, existing capacity, carrier
+    flows, balance keys) read tables a numbers-only scenario does not touch.  Each step names the inputs it
+    reads (frames restricted to the columns used, arrays, scalars); equal inputs (``DataFrame.equals``) give
+    the previous result, which callers must not modify in place.
+    """
+
+    def __init__(self, previous: "Reuse | None" = None):
+        self.previous = previous.kept if previous is not None else {}
+        self.kept: dict[str, tuple] = {}
+        self.hits: list[str] = []
+
+    def __call__(self, name: str, inputs: tuple, compute):
+        kept = self.previous.get(name)
+        if kept is not None and _equal(kept[0], inputs):
+            value = kept[1]
+            self.hits.append(name)
+        else:
+            value = compute()
+        self.kept[name] = (inputs, value)
+        return value
+
+
 @dataclass
 class ModelData:
     """Everything the model builders read, in model units."""
@@ -86,6 +122,7 @@ class ModelData:
     flows: pd.DataFrame  # technology, period, carrier, flow (signed, per unit of activity) incl. main in/out and capture
     emission_factor: pd.DataFrame  # technology, period, co2 (kt per GWh of activity: net atmospheric)
     corridors: pd.DataFrame
+    reuse: Reuse = dataclasses.field(default_factory=Reuse)
 
     @property
     def n_time(self) -> int:
@@ -104,8 +141,11 @@ class ModelData:
 
     # ------------------------------------------------------------ construction
     @classmethod
-    def from_case(cls, case: Case) -> "ModelData":
+    def from_case(cls, case: Case, previous: "ModelData | None" = None) -> "ModelData":
+        """Prepare ``case``; steps whose inputs equal those of ``previous`` (the model data of the last build of
+        a sweep worker) take its results instead of being computed again."""
         settings = case.settings
+        reuse = Reuse(previous.reuse if previous is not None else None)
         periods = np.asarray(case.periods, dtype=np.int64)
         years = economics.period_years(periods, settings.get("last_period_years"))
         weights = economics.discount_weights(periods, years, float(settings["discount_rate"]), int(settings["base_year"]))
@@ -119,10 +159,24 @@ class ModelData:
         tech_period = tech_period.fillna({name: schema.column(name).default for name in PERIOD_PARAMETERS})
         carriers = case["carriers"].set_index("carrier", drop=False)
 
-        existing_raw = case["capacities"].copy()
-        existing = _active_existing(existing_raw, technologies, periods)
-        capacity_keys, build_keys = _capacity_sets(case, technologies, existing, periods)
-        flows, emission_factor = _conversion_flows(case, technologies, tech_period, carriers)
+        existing = reuse(
+            "existing",
+            (case["capacities"], technologies[["lifetime_years", "duration_h"]], periods),
+            lambda: _active_existing(case["capacities"].copy(), technologies, periods),
+        )
+        capacity_keys, build_keys = reuse(
+            "capacity_sets",
+            (case["capacity_limits"], technologies[["technology", "expandable", "lifetime_years"]], existing, tuple(case.regions), periods),
+            lambda: _capacity_sets(case, technologies, existing, periods),
+        )
+        flows, emission_factor = reuse(
+            "conversion_flows",
+            (
+                technologies[["type", "carrier_out", "carrier_in"]], tech_period[["technology", "period", "efficiency", "capture_rate"]],
+                case["technology_flows"], carriers[["co2_content_t_per_MWh", "biogenic"]], settings.get("co2_captured_carrier"),
+            ),
+            lambda: _conversion_flows(case, technologies, tech_period, carriers),
+        )
         corridors = case["corridors"].copy()
         if not corridors.empty:
             corridors["wacc"] = corridors["wacc"].fillna(float(settings["discount_rate"]))
@@ -144,6 +198,7 @@ class ModelData:
             flows=flows,
             emission_factor=emission_factor,
             corridors=corridors,
+            reuse=reuse,
         )
 
     # ------------------------------------------------------------ lookups
@@ -240,6 +295,25 @@ def layered_lookup(table: pd.DataFrame, keys: pd.DataFrame, column: str, layers:
     return out
 
 
+def sort_keys(frame: pd.DataFrame, label_orders: dict) -> pd.DataFrame:
+    """Unique key rows sorted by the columns in ``label_orders`` (each in its given order of labels), then by period."""
+    order = [pd.Index(labels).get_indexer(frame[column]) for column, labels in label_orders.items()]
+    return frame.iloc[np.lexsort([frame["period"].to_numpy()] + order[::-1])].reset_index(drop=True)
+
+
+def cross_periods(frame: pd.DataFrame, periods) -> pd.DataFrame:
+    """Every row of ``frame`` once per period (row-major, like a cross join), with a ``period`` column (int64)."""
+    periods = np.asarray(periods, dtype=np.int64)
+    crossed = frame.iloc[np.repeat(np.arange(len(frame)), len(periods))].reset_index(drop=True)
+    crossed["period"] = np.tile(periods, len(frame))
+    return crossed
+
+
+def lookup(table: pd.DataFrame, keys: pd.DataFrame, column: str, on: list[str]) -> np.ndarray:
+    """``column`` of the ``table`` row matching each row of ``keys`` on the ``on`` columns; NaN where none does."""
+    return layered_lookup(table, keys, column, [(np.ones(len(table), dtype=bool), on)])
+
+
 def period_lookup(table: pd.DataFrame, keys: pd.DataFrame, column: str, on: list[str]) -> np.ndarray:
     """``column`` of ``table`` for (``on`` + period) keys; NaN where no row applies.
 
@@ -263,7 +337,7 @@ def _active_existing(existing: pd.DataFrame, technologies: pd.DataFrame, periods
     energy = existing["energy_capacity_GWh"].to_numpy(dtype=float)
     existing["energy_capacity_GWh"] = np.where(np.isnan(energy), np.nan_to_num(duration) * existing["capacity_GW"].to_numpy(), energy)
     existing["_retired"] = existing["build_year"] + lifetime
-    crossed = existing.merge(pd.DataFrame({"period": np.asarray(periods, dtype=np.int64)}), how="cross")
+    crossed = cross_periods(existing, periods)
     standing = crossed[(crossed["build_year"] <= crossed["period"]) & (crossed["period"] < crossed["_retired"])]
     result = standing.groupby(["period", "technology", "region"], as_index=False)[["capacity_GW", "energy_capacity_GWh"]].sum()[columns]
     return result[result["capacity_GW"] > 0].reset_index(drop=True)
@@ -273,8 +347,8 @@ def _capacity_sets(case: Case, technologies: pd.DataFrame, existing: pd.DataFram
     """Sparse sets: where capacity may be built (build_keys) and where it may stand (capacity_keys)."""
     regions = case.regions
     expandable = technologies.loc[technologies["expandable"], "technology"]
-    grid = pd.MultiIndex.from_product([expandable, regions, periods], names=["technology", "region", "period"]).to_frame(index=False)
-    grid["period"] = grid["period"].astype(np.int64)
+    pairs = pd.DataFrame({"technology": np.repeat(expandable.to_numpy(), len(regions)), "region": np.tile(np.asarray(regions, dtype=object), len(expandable))})
+    grid = cross_periods(pairs, periods)
     cap_max = period_lookup(case["capacity_limits"], grid, "capacity_max_GW", ["technology", "region"])
     new_max = period_lookup(case["capacity_limits"], grid, "capacity_new_max_GW", ["technology", "region"])
     buildable = ~((cap_max == 0) | (new_max == 0))
@@ -285,18 +359,12 @@ def _capacity_sets(case: Case, technologies: pd.DataFrame, existing: pd.DataFram
     pieces = [existing[["technology", "region", "period"]]]
     if not build_keys.empty:
         vintages = build_keys.rename(columns={"period": "vintage"})
-        crossed = vintages.merge(pd.DataFrame({"period": periods.astype(np.int64)}), how="cross")
+        crossed = cross_periods(vintages, periods)
         life = lifetime.reindex(crossed["technology"]).to_numpy()
         standing = (crossed["vintage"] <= crossed["period"]) & (crossed["period"] < crossed["vintage"] + life)
         pieces.append(crossed.loc[standing, ["technology", "region", "period"]])
-    capacity_keys = pd.concat(pieces, ignore_index=True).drop_duplicates()
-    order = {t: i for i, t in enumerate(technologies.index)}
-    region_order = {r: i for i, r in enumerate(regions)}
-    capacity_keys = capacity_keys.assign(
-        _t=capacity_keys["technology"].map(order), _r=capacity_keys["region"].map(region_order)
-    ).sort_values(["_t", "_r", "period"]).drop(columns=["_t", "_r"]).reset_index(drop=True)
-    capacity_keys["period"] = capacity_keys["period"].astype(np.int64)
-    return capacity_keys, build_keys
+    capacity_keys = pd.concat(pieces, ignore_index=True).drop_duplicates().astype({"period": np.int64})
+    return sort_keys(capacity_keys, {"technology": technologies.index, "region": regions}), build_keys
 
 
 def _conversion_flows(case: Case, technologies: pd.DataFrame, tech_period: pd.DataFrame, carriers: pd.DataFrame):
@@ -324,11 +392,11 @@ def _conversion_flows(case: Case, technologies: pd.DataFrame, tech_period: pd.Da
     content = carriers["co2_content_t_per_MWh"]
     fossil = content * (~carriers["biogenic"]).astype(float)
     consumed = flows[flows["flow"] < 0]
-    per_tech = consumed.assign(
-        content=-consumed["flow"] * content.reindex(consumed["carrier"]).to_numpy(),
-        fossil=-consumed["flow"] * fossil.reindex(consumed["carrier"]).to_numpy(),
-    ).groupby(["technology", "period"], as_index=False)[["content", "fossil"]].sum()
-    factor = tp[["technology", "period", "capture_rate"]].merge(per_tech, how="left", on=["technology", "period"]).fillna({"content": 0.0, "fossil": 0.0})
+    factor = tp[["technology", "period", "capture_rate"]].reset_index(drop=True)
+    owner = KeyIndex(factor[["technology", "period"]]).positions(consumed)
+    amount = -consumed["flow"].to_numpy()
+    for name, per_unit in (("content", content), ("fossil", fossil)):
+        factor[name] = np.bincount(owner, weights=amount * per_unit.reindex(consumed["carrier"]).to_numpy(), minlength=len(factor))
     factor["captured"] = factor["capture_rate"] * factor["content"]
     captured_carrier = case.settings.get("co2_captured_carrier")
     if captured_carrier:

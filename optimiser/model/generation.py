@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .data import GWH_TO_TWH, PER_MWH_TO_BN_PER_GWH, period_lookup
+from .data import GWH_TO_TWH, PER_MWH_TO_BN_PER_GWH, lookup, period_lookup
 
 
 def add_conversion(model) -> None:
@@ -82,7 +82,7 @@ def add_conversion(model) -> None:
             lp.add_cost((name, int(period)), generation, everyone[mask], coef[mask])
 
     # CO2: net atmospheric emissions per unit of output (kt/GWh) into co2_emissions[r, p] (Mt/yr)
-    factor = keys.merge(data.emission_factor, how="left", on=["technology", "period"])["co2"].fillna(0.0).to_numpy()
+    factor = np.nan_to_num(lookup(data.emission_factor, keys, "co2", ["technology", "period"]))
     emits = np.flatnonzero(factor != 0)
     if len(emits):
         accounting = model.con("co2_accounting")

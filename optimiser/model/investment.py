@@ -6,14 +6,14 @@ import numpy as np
 import pandas as pd
 
 from .. import economics
-from .data import PER_KW_TO_BN_PER_GW
+from .data import PER_KW_TO_BN_PER_GW, cross_periods, lookup
 
 
 def vintage_pairs(build_keys: pd.DataFrame, periods: np.ndarray, lifetime: pd.Series) -> pd.DataFrame:
     """(technology, region, vintage, period) for every period in which a vintage stands."""
     vintages = build_keys.rename(columns={"period": "vintage"})
     vintages["_build"] = np.arange(len(vintages))
-    crossed = vintages.merge(pd.DataFrame({"period": np.asarray(periods, dtype=np.int64)}), how="cross")
+    crossed = cross_periods(vintages, periods)
     standing = economics.active(crossed["vintage"], lifetime.reindex(crossed["technology"]).to_numpy(), crossed["period"])
     return crossed[np.asarray(standing)].reset_index(drop=True)
 
@@ -28,7 +28,7 @@ def add_capacity(model) -> None:
     )
 
     keys = data.capacity_keys
-    existing = keys.merge(data.existing, how="left", on=["technology", "region", "period"])["capacity_GW"].fillna(0.0).to_numpy(dtype=float)
+    existing = np.nan_to_num(lookup(data.existing, keys, "capacity_GW", ["technology", "region", "period"]))
     cap_max = data.limits(keys, "capacity_max_GW")
     upper = np.where(np.isnan(cap_max), np.inf, np.fmax(cap_max, existing))
     capacity = lp.add_variables("capacity", keys, lower=existing, upper=upper, units="GW", doc="Installed capacity")

@@ -38,8 +38,9 @@ class KeyIndex:
 
     def __init__(self, keys: pd.DataFrame):
         self.dims = list(keys.columns)
-        self.levels = [pd.Index(pd.unique(keys[dim])) for dim in self.dims]
-        self.index = pd.Index(self._combine([level.get_indexer(keys[dim]) for level, dim in zip(self.levels, self.dims)]))
+        factorized = [pd.factorize(keys[dim]) for dim in self.dims]
+        self.levels = [pd.Index(labels) for _, labels in factorized]
+        self.index = pd.Index(self._combine([codes for codes, _ in factorized]))
 
     def positions(self, frame: pd.DataFrame) -> np.ndarray:
         """Row of the key table holding each row of ``frame`` (which has the key columns); -1 where none does."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .data import PER_KW_TO_BN_PER_GW, PER_MWH_TO_BN_PER_GWH
+from .data import PER_KW_TO_BN_PER_GW, PER_MWH_TO_BN_PER_GWH, lookup
 from .investment import vintage_pairs
 
 
@@ -280,7 +280,7 @@ def _add_energy_capacity(model, keys):
     data, lp = model.data, model.lp
     build = data.build_keys.merge(keys[["technology", "region"]].drop_duplicates(), on=["technology", "region"])
     energy_new = lp.add_variables("storage_energy_new", build, units="GWh", doc="Energy capacity built in the period")
-    existing = keys.merge(data.existing, how="left", on=["technology", "region", "period"])["energy_capacity_GWh"].fillna(0.0).to_numpy(dtype=float)
+    existing = np.nan_to_num(lookup(data.existing, keys, "energy_capacity_GWh", ["technology", "region", "period"]))
     energy = lp.add_variables("storage_energy_capacity", keys, lower=existing, units="GWh", doc="Installed energy capacity")
     everyone = np.arange(len(keys))
     vintage = lp.add_constraints("storage_energy_vintage", keys, "==", existing, units="GWh", doc="Energy capacity = existing + new builds standing")

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from .. import economics
-from .data import PER_KW_TO_BN_PER_GW
+from .data import PER_KW_TO_BN_PER_GW, cross_periods
 
 
 def add_corridors(model) -> None:
@@ -16,7 +15,7 @@ def add_corridors(model) -> None:
         return
     periods = data.periods.astype(np.int64)
     n_time = data.n_time
-    grid = corridors[["corridor"]].merge(pd.DataFrame({"period": periods}), how="cross")
+    grid = cross_periods(corridors[["corridor"]], periods)
     grid = grid.join(corridors.set_index("corridor"), on="corridor")
 
     # existing capacity stands while build_year <= p < build_year + lifetime
@@ -28,7 +27,7 @@ def add_corridors(model) -> None:
 
     # which (vintage, period) pairs stand
     vintages = build.rename(columns={"period": "vintage"}).assign(_build=np.arange(len(build)))
-    pairs = vintages.merge(pd.DataFrame({"period": periods}), how="cross")
+    pairs = cross_periods(vintages, periods)
     life = corridors.set_index("corridor")["lifetime_years"].reindex(pairs["corridor"]).to_numpy()
     pairs = pairs[np.asarray(economics.active(pairs["vintage"], life, pairs["period"]))].reset_index(drop=True)
 
