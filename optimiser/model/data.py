@@ -7,9 +7,8 @@ GW, GWh per time step, TWh and Mt per year, billion CNY.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -83,24 +82,29 @@ class Reuse:
     """Results of data-preparation steps, kept from the previous build and reused while their inputs are equal.
 
     A sweep worker builds one variant after another; most steps (capacity sets, existing capacity, carrier
-    flows, balance keys) read tables a numbers-only scenario does not touch.  Each step names the inputs it
-    reads (frames restricted to the columns used, arrays, scalars); equal inputs (``DataFrame.equals``) give
-    the previous result, which callers must not modify in place.
+    flows, balance keys, vintages, availability, limits) read tables a numbers-only scenario does not touch.
+    Each step names the inputs it reads (frames restricted to the columns used, arrays, scalars); equal inputs
+    (``DataFrame.equals``) give the previous result. Results are shared between builds: callers must not modify
+    them in place (arrays are made read-only).
     """
 
     def __init__(self, previous: "Reuse | None" = None):
         self.previous = previous.kept if previous is not None else {}
-        self.kept: dict[str, tuple] = {}
+        self.kept: dict[str, list[tuple]] = {}
         self.hits: list[str] = []
 
     def __call__(self, name: str, inputs: tuple, compute):
-        kept = self.previous.get(name)
-        if kept is not None and _equal(kept[0], inputs):
-            value = kept[1]
-            self.hits.append(name)
+        for kept_inputs, kept_value in self.previous.get(name, []):
+            if _equal(kept_inputs, inputs):
+                value = kept_value
+                self.hits.append(name)
+                break
         else:
             value = compute()
-        self.kept[name] = (inputs, value)
+            for array in value if isinstance(value, tuple) else (value,):
+                if isinstance(array, np.ndarray):
+                    array.setflags(write=False)
+        self.kept.setdefault(name, []).append((inputs, value))
         return value
 
 
@@ -122,7 +126,7 @@ class ModelData:
     flows: pd.DataFrame  # technology, period, carrier, flow (signed, per unit of activity) incl. main in/out and capture
     emission_factor: pd.DataFrame  # technology, period, co2 (kt per GWh of activity: net atmospheric)
     corridors: pd.DataFrame
-    reuse: Reuse = dataclasses.field(default_factory=Reuse)
+    reuse: Reuse = field(default_factory=Reuse)
 
     @property
     def n_time(self) -> int:
@@ -217,10 +221,24 @@ class ModelData:
 
     def limits(self, keys: pd.DataFrame, column: str) -> np.ndarray:
         """Capacity limit ``column`` for (technology, region, period) keys; NaN where none is set."""
-        return period_lookup(self.case["capacity_limits"], keys, column, ["technology", "region"])
+        table = self.case["capacity_limits"]
+        return self.reuse(
+            "limits", (column, keys[["technology", "region", "period"]], table),
+            lambda: period_lookup(table, keys, column, ["technology", "region"]),
+        )
+
+    def vintage_pairs(self, build_keys: pd.DataFrame) -> pd.DataFrame:
+        """(technology, region, vintage, period, _build) for every period in which a vintage of ``build_keys`` stands
+        (``_build``: the vintage's row in ``build_keys``)."""
+        lifetime = self.technologies["lifetime_years"]
+        return self.reuse("vintage_pairs", (build_keys, lifetime, self.periods), lambda: _vintage_pairs(build_keys, self.periods, lifetime))
 
     def availability(self, keys: pd.DataFrame) -> np.ndarray:
         """Availability per (technology, region) row of ``keys`` and time step: shape (n, T)."""
+        inputs = (keys[["technology", "region"]], self.case["availability"], self.technologies["availability_max"], self.time["time"])
+        return self.reuse("availability", inputs, lambda: self._availability(keys))
+
+    def _availability(self, keys: pd.DataFrame) -> np.ndarray:
         n_time = self.n_time
         out = np.broadcast_to(self.tech_static(keys, "availability_max").astype(float)[:, None], (len(keys), n_time)).copy()
         profiles = self.case["availability"]
@@ -272,7 +290,9 @@ class ModelData:
         prices = self.case["fuel_prices"]
         if prices.empty or len(keys) == 0:
             return np.zeros(len(keys))
-        full = interpolate_by_period(prices, ["carrier", "region"], list(self.periods), ["price_CNY_per_MWh"])
+        full = self.reuse(
+            "fuel_prices", (prices, self.periods), lambda: interpolate_by_period(prices, ["carrier", "region"], list(self.periods), ["price_CNY_per_MWh"])
+        )
         every_region = (full["region"] == "").to_numpy()
         price = layered_lookup(full, keys, "price_CNY_per_MWh", [(every_region, ["carrier", "period"]), (~every_region, ["carrier", "region", "period"])])
         return np.nan_to_num(price, nan=0.0)
@@ -324,6 +344,14 @@ def period_lookup(table: pd.DataFrame, keys: pd.DataFrame, column: str, on: list
         return np.full(len(keys), np.nan)
     every_period = table["period"].isna().to_numpy()
     return layered_lookup(table, keys, column, [(every_period, on), (~every_period, on + ["period"])])
+
+
+def _vintage_pairs(build_keys: pd.DataFrame, periods: np.ndarray, lifetime: pd.Series) -> pd.DataFrame:
+    vintages = build_keys.rename(columns={"period": "vintage"})
+    vintages["_build"] = np.arange(len(vintages))
+    crossed = cross_periods(vintages, periods)
+    standing = economics.active(crossed["vintage"], lifetime.reindex(crossed["technology"]).to_numpy(), crossed["period"])
+    return crossed[np.asarray(standing)].reset_index(drop=True)
 
 
 def _active_existing(existing: pd.DataFrame, technologies: pd.DataFrame, periods: np.ndarray) -> pd.DataFrame:

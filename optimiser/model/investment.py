@@ -3,19 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
-from .. import economics
-from .data import PER_KW_TO_BN_PER_GW, cross_periods, lookup
-
-
-def vintage_pairs(build_keys: pd.DataFrame, periods: np.ndarray, lifetime: pd.Series) -> pd.DataFrame:
-    """(technology, region, vintage, period) for every period in which a vintage stands."""
-    vintages = build_keys.rename(columns={"period": "vintage"})
-    vintages["_build"] = np.arange(len(vintages))
-    crossed = cross_periods(vintages, periods)
-    standing = economics.active(crossed["vintage"], lifetime.reindex(crossed["technology"]).to_numpy(), crossed["period"])
-    return crossed[np.asarray(standing)].reset_index(drop=True)
+from .data import PER_KW_TO_BN_PER_GW, lookup
 
 
 def add_capacity(model) -> None:
@@ -39,7 +28,7 @@ def add_capacity(model) -> None:
     )
     everyone = np.arange(len(keys))
     vintage.add(capacity, everyone, everyone, 1.0)
-    pairs = vintage_pairs(build, data.periods, data.technologies["lifetime_years"])
+    pairs = data.vintage_pairs(build)
     vintage.add(capacity_new, pairs["_build"].to_numpy(), vintage.locate(pairs), -1.0)
 
     # capacity[t,r,p] >= capacity_min[t,r,p]

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from .data import PER_KW_TO_BN_PER_GW, PER_MWH_TO_BN_PER_GWH, lookup
-from .investment import vintage_pairs
 
 
 def previous_step(time) -> np.ndarray:
@@ -285,7 +284,7 @@ def _add_energy_capacity(model, keys):
     everyone = np.arange(len(keys))
     vintage = lp.add_constraints("storage_energy_vintage", keys, "==", existing, units="GWh", doc="Energy capacity = existing + new builds standing")
     vintage.add(energy, everyone, everyone, 1.0)
-    pairs = vintage_pairs(build, data.periods, data.technologies["lifetime_years"])
+    pairs = data.vintage_pairs(build)
     vintage.add(energy_new, pairs["_build"].to_numpy(), vintage.locate(pairs), -1.0)
 
     capex = data.tech_param(build, "capex_energy_CNY_per_kWh") * PER_KW_TO_BN_PER_GW * data.tech_static(build, "annuity").astype(float)
