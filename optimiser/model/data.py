@@ -383,14 +383,9 @@ def _capacity_sets(case: Case, technologies: pd.DataFrame, existing: pd.DataFram
     build_keys = grid[buildable].reset_index(drop=True)
 
     # capacity may stand in (t, r, p) if some vintage built at v <= p < v + L or existing capacity stands there
-    lifetime = technologies["lifetime_years"]
     pieces = [existing[["technology", "region", "period"]]]
     if not build_keys.empty:
-        vintages = build_keys.rename(columns={"period": "vintage"})
-        crossed = cross_periods(vintages, periods)
-        life = lifetime.reindex(crossed["technology"]).to_numpy()
-        standing = (crossed["vintage"] <= crossed["period"]) & (crossed["period"] < crossed["vintage"] + life)
-        pieces.append(crossed.loc[standing, ["technology", "region", "period"]])
+        pieces.append(_vintage_pairs(build_keys, periods, technologies["lifetime_years"])[["technology", "region", "period"]])
     capacity_keys = pd.concat(pieces, ignore_index=True).drop_duplicates().astype({"period": np.int64})
     return sort_keys(capacity_keys, {"technology": technologies.index, "region": regions}), build_keys
 
