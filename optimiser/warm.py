@@ -9,6 +9,8 @@ cold solve (the *reference*, usually the sweep's base case), or the previous mod
 (``start="previous"``).  A programme whose
 structure differs (another technology, corridor, period or time step; a coefficient that became
 exactly zero) is passed whole and solved cold, so the answer never depends on the route.
+Re-solves need the cold solve's basis: with an interior-point solver and ``run_crossover: off``
+(the China default) every model is solved cold.
 
     solver = WarmSolver({"threads": 1})
     for case in variants:
@@ -43,8 +45,9 @@ class WarmSolver:
         self.highs: highspy.Highs | None = None
         self._last = None  # (cost, col_lower, col_upper, row_lower, row_upper, indptr, indices, data) of the model in HiGHS
         self.solves = {"cold": 0, "warm": 0}
-        #: False once a warm re-solve took longer than the cold solve before it: later models are solved cold
-        #: (on large cases an interior-point cold solve can beat the simplex method restarted from a basis)
+        #: False once a warm re-solve took longer than the cold solve before it, or the cold solve left no basis
+        #: (interior point without crossover): later models are solved cold (on large cases an interior-point
+        #: cold solve can beat the simplex method restarted from a basis)
         self.warm_pays = True
         self.adaptive = adaptive
         self._cold_seconds: float | None = None
@@ -90,9 +93,7 @@ class WarmSolver:
             route = "cold"
             if self.highs is not None:
                 self.highs.clear()
-            # the warm route needs the optimal basis: an interior-point cold solve must cross over (unless
-            # warm re-solves have been found not to pay)
-            self.highs = _new_highs({**merged, "run_crossover": "on"} if self.warm_pays else merged, self.log_file)
+            self.highs = _new_highs(merged, self.log_file)
             _pass(self.highs, finished.cost, finished.col_lower, finished.col_upper, csc, finished.row_lower, finished.row_upper, finished.objective_offset)
         timings["transfer_s"] = time.perf_counter() - start
         start = time.perf_counter()
@@ -103,6 +104,10 @@ class WarmSolver:
             self._cold_seconds = timings["solve_s"]
             basis = self.highs.getBasis()
             self._reference_basis = basis if basis.valid else None
+            if not basis.valid:
+                # an interior-point solve without crossover leaves no basis to restart the simplex method from;
+                # crossover is not forced, since on the large cases that turn it off it costs more than it saves
+                self.warm_pays = False
         elif self.adaptive and self._cold_seconds is not None and timings["solve_s"] > self._cold_seconds:
             self.warm_pays = False
         solution = _solution(self.highs, merged, timings, self.log_file)

@@ -113,3 +113,17 @@ def test_build_reusing_the_previous_model_gives_the_same_programme():
     assert hits[1] == {"existing", "capacity_sets", "conversion_flows", "balance_keys", "limits", "vintage_pairs", "availability", "fuel_prices"}
     assert "fuel_prices" not in hits[4]  # the gas price changed: the price table was interpolated again
     assert "conversion_flows" not in hits[6]  # the coal efficiency changed: the flows were computed again
+
+
+def test_no_basis_no_warm_start():
+    """An interior-point cold solve without crossover leaves no basis: the solver stays cold (crossover is
+    not forced on the user's settings) and gives the same optima."""
+    base = optimiser.load_case(EXAMPLE)
+    warm = WarmSolver({"threads": 1, "solver": "ipx", "run_crossover": "off"})
+    for overrides in VARIANTS[:3]:
+        case = apply_scenario(base, overrides) if overrides else base
+        solution = warm.solve(optimiser.build_model(case, pyomo=False, previous=warm.model))
+        cold = optimiser.solve(optimiser.build_model(case, pyomo=False), {"threads": 1})
+        assert solution.info["route"] == "cold"
+        assert solution.objective == pytest.approx(cold.objective, rel=1e-6)
+    assert warm.solves == {"cold": 3, "warm": 0} and not warm.warm_pays
