@@ -231,7 +231,7 @@ class ModelData:
         """(technology, region, vintage, period, _build) for every period in which a vintage of ``build_keys`` stands
         (``_build``: the vintage's row in ``build_keys``)."""
         lifetime = self.technologies["lifetime_years"]
-        return self.reuse("vintage_pairs", (build_keys, lifetime, self.periods), lambda: _vintage_pairs(build_keys, self.periods, lifetime))
+        return self.reuse("vintage_pairs", (build_keys, lifetime, self.periods), lambda: vintage_pairs(build_keys, self.periods, lifetime))
 
     def availability(self, keys: pd.DataFrame) -> np.ndarray:
         """Availability per (technology, region) row of ``keys`` and time step: shape (n, T)."""
@@ -346,11 +346,14 @@ def period_lookup(table: pd.DataFrame, keys: pd.DataFrame, column: str, on: list
     return layered_lookup(table, keys, column, [(every_period, on), (~every_period, on + ["period"])])
 
 
-def _vintage_pairs(build_keys: pd.DataFrame, periods: np.ndarray, lifetime: pd.Series) -> pd.DataFrame:
+def vintage_pairs(build_keys: pd.DataFrame, periods: np.ndarray, lifetime: pd.Series) -> pd.DataFrame:
+    """Rows of ``build_keys`` (``period`` = vintage) crossed with the periods in which they stand, with ``vintage``,
+    ``period`` and ``_build`` (the row in ``build_keys``); ``lifetime`` is indexed by ``build_keys``' first column."""
     vintages = build_keys.rename(columns={"period": "vintage"})
     vintages["_build"] = np.arange(len(vintages))
     crossed = cross_periods(vintages, periods)
-    standing = economics.active(crossed["vintage"], lifetime.reindex(crossed["technology"]).to_numpy(), crossed["period"])
+    life = lifetime.reindex(crossed[build_keys.columns[0]]).to_numpy()
+    standing = economics.active(crossed["vintage"], life, crossed["period"])
     return crossed[np.asarray(standing)].reset_index(drop=True)
 
 
@@ -385,7 +388,7 @@ def _capacity_sets(case: Case, technologies: pd.DataFrame, existing: pd.DataFram
     # capacity may stand in (t, r, p) if some vintage built at v <= p < v + L or existing capacity stands there
     pieces = [existing[["technology", "region", "period"]]]
     if not build_keys.empty:
-        pieces.append(_vintage_pairs(build_keys, periods, technologies["lifetime_years"])[["technology", "region", "period"]])
+        pieces.append(vintage_pairs(build_keys, periods, technologies["lifetime_years"])[["technology", "region", "period"]])
     capacity_keys = pd.concat(pieces, ignore_index=True).drop_duplicates().astype({"period": np.int64})
     return sort_keys(capacity_keys, {"technology": technologies.index, "region": regions}), build_keys
 

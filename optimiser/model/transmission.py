@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import economics
-from .data import PER_KW_TO_BN_PER_GW, cross_periods
+from .data import PER_KW_TO_BN_PER_GW, cross_periods, vintage_pairs
 
 
 def add_corridors(model) -> None:
@@ -26,10 +26,7 @@ def add_corridors(model) -> None:
     capacity_new = lp.add_variables("corridor_capacity_new", build, units="GW", doc="Corridor capacity built in the period")
 
     # which (vintage, period) pairs stand
-    vintages = build.rename(columns={"period": "vintage"}).assign(_build=np.arange(len(build)))
-    pairs = cross_periods(vintages, periods)
-    life = corridors.set_index("corridor")["lifetime_years"].reindex(pairs["corridor"]).to_numpy()
-    pairs = pairs[np.asarray(economics.active(pairs["vintage"], life, pairs["period"]))].reset_index(drop=True)
+    pairs = vintage_pairs(build, periods, corridors.set_index("corridor")["lifetime_years"])
 
     keys = grid[["corridor", "period"]]
     cap_max = grid["capacity_max_GW"].to_numpy(dtype=float)
