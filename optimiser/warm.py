@@ -108,14 +108,12 @@ class WarmSolver:
                 # an interior-point solve without crossover leaves no basis to restart the simplex method from;
                 # crossover is not forced, since on the large cases that turn it off it costs more than it saves
                 self.warm_pays = False
-        elif self.adaptive and self._cold_seconds is not None and timings["solve_s"] > self._cold_seconds:
-            self.warm_pays = False
+        elif self.adaptive and (timings["solve_s"] > self._cold_seconds or self.highs.getModelStatus() == highspy.HighsModelStatus.kTimeLimit):
+            self.warm_pays = False  # slower than the cold solve, or stopped by its budget: warm starts do not pay here
         solution = _solution(self.highs, merged, timings, self.log_file)
         solution.info["route"] = route
         if not solution.optimal and route == "warm":
-            # never trust a failed warm start: solve the same model cold; one stopped by its budget did not pay
-            if self.adaptive and self.highs.getModelStatus() == highspy.HighsModelStatus.kTimeLimit:
-                self.warm_pays = False
+            # never trust a failed warm start: solve the same model cold
             self._last = None
             return self.solve(model)
         self._last = (

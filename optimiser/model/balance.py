@@ -17,16 +17,16 @@ def balance_keys(model) -> pd.DataFrame:
     """(carrier, region, period) of every balance that has a participant."""
     data = model.data
     demand = data.case["demand"]
+    demanded = demand.loc[demand["demand_TWh"] > 0, ["carrier", "region", "period"]]
     inputs = (
         data.capacity_keys, data.technologies[["type", "carrier_out"]], data.flows[["technology", "period", "carrier"]],
         data.corridors[["carrier", "region_from", "region_to"]] if not data.corridors.empty else None,
-        demand.loc[demand["demand_TWh"] > 0, ["carrier", "region", "period"]], data.carriers[["carrier", "balance"]], tuple(data.case.regions),
-        data.periods,
+        demanded, data.carriers[["carrier", "balance"]], tuple(data.case.regions), data.periods,
     )
-    return data.reuse("balance_keys", inputs, lambda: _balance_keys(data))
+    return data.reuse("balance_keys", inputs, lambda: _balance_keys(data, demanded))
 
 
-def _balance_keys(data) -> pd.DataFrame:
+def _balance_keys(data, demanded: pd.DataFrame) -> pd.DataFrame:
     balanced = set(data.carriers.index[data.carriers["balance"]])
     pieces = []
     conversion = data.capacity_keys[data.tech_static(data.capacity_keys, "type") == "conversion"]
@@ -40,8 +40,7 @@ def _balance_keys(data) -> pd.DataFrame:
         for end in ("region_from", "region_to"):
             ends = cross_periods(data.corridors[["carrier", end]].rename(columns={end: "region"}), data.periods)
             pieces.append(ends)
-    demand = data.case["demand"]
-    pieces.append(demand.loc[demand["demand_TWh"] > 0, ["carrier", "region", "period"]])
+    pieces.append(demanded)
     keys = pd.concat(pieces, ignore_index=True).drop_duplicates()
     keys = keys[keys["carrier"].isin(balanced)]
     keys["period"] = keys["period"].astype(np.int64)

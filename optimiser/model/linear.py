@@ -68,7 +68,7 @@ class Family:
     units: str
     doc: str
     offset: int = 0
-    _index: "KeyIndex | None" = field(default=None, repr=False)
+    _index: KeyIndex | None = field(default=None, repr=False)
 
     @property
     def n_keys(self) -> int:
