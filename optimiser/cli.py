@@ -1,4 +1,4 @@
-"""Command-line interface: ``optimiser run | validate | info | schedule | compare | export`` (also ``python -m optimiser``).
+"""Command-line interface: ``optimiser run | validate | info | doctor | schedule | compare | export | sweep`` (also ``python -m optimiser``).
 
 Exit codes: 0 success, 1 the solve ended without an optimum (results and diagnosis
 are still written), 2 bad input (every problem listed), 3 a results file could not be read.
@@ -91,6 +91,12 @@ def _cmd_info(args) -> int:
     return EXIT_OK
 
 
+def _cmd_doctor(args) -> int:
+    from .doctor import main as doctor
+
+    return doctor()
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="optimiser", description="Least-cost energy-system pathways (Pyomo + HiGHS).")
     top.add_argument("--version", action="version", version=f"optimiser {__version__}")
@@ -118,6 +124,11 @@ def parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="status, objective and headline figures of a results file")
     info.add_argument("results", type=Path)
     info.set_defaults(func=_cmd_info)
+
+    doctor = commands.add_parser(
+        "doctor", help="HiGHS version, HiPO, threads, Pyomo solvers and package versions against lock.txt; exit 1 on a problem"
+    )
+    doctor.set_defaults(func=_cmd_doctor)
 
     from .postprocess.cli import add_commands  # schedule, compare, export
 

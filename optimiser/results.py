@@ -107,6 +107,8 @@ def extract(model: Model, solution: Solution) -> xr.Dataset:
             "solver_version": solution.solver_version,
             "solver_options": yaml.safe_dump(solution.options, sort_keys=True),
             "solver_algorithm": str(solution.info.get("solver_used", solution.options.get("solver", ""))),
+            "solver_requested": str(solution.info.get("solver_requested", solution.options.get("solver", ""))),
+            "solver_warnings": str(solution.info.get("solver_warnings", "")),
             "ipm_iterations": int(solution.info.get("ipm_iterations", 0)),
             "simplex_iterations": int(solution.info.get("simplex_iterations", 0)),
             "input_hash": case.input_hash,

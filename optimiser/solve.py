@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,27 @@ SLACK_TOLERANCE = 1e-6
 
 class SolverOptionError(ValueError):
     """An unknown HiGHS option or a value of the wrong type."""
+
+
+class SolverFallbackWarning(UserWarning):
+    """The solver a case asks for is not installed; another one is used (the results record which)."""
+
+
+def hipo_fallback_message() -> str:
+    """What a run that asks for HiPO without it does, what that costs, and how to mend the install."""
+    from importlib import metadata
+
+    def version(name):
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    return (
+        f"HiPO is not available (highspy {version('highspy')}, highspy-extras {version('highspy-extras')}; they must share their "
+        "minor version): solving with IPX instead, about 2.4x slower on the China case (benchmarks/RESULTS.md). "
+        "Install the locked environment: pip install -c lock.txt -e .   (optimiser doctor checks it)"
+    )
 
 
 @dataclass
@@ -91,7 +113,9 @@ def _new_highs(options: dict, log_file: str | None) -> highspy.Highs:
     for name, value in options.items():
         value = parse_option_value(highs, name, value)
         if name == "solver" and value == "hipo" and not hipo_available():
-            value = "ipx"  # HiPO needs highspy-extras (BLAS and orderings); IPX is HiGHS's other interior-point solver
+            # HiPO needs highspy-extras (BLAS and orderings); IPX is HiGHS's other interior-point solver
+            warnings.warn(hipo_fallback_message(), SolverFallbackWarning, stacklevel=3)
+            value = "ipx"
         status = highs.setOptionValue(name, value)
         if status != highspy.HighsStatus.kOk:
             raise SolverOptionError(f"HiGHS rejected option {name}={value!r}")
@@ -100,7 +124,7 @@ def _new_highs(options: dict, log_file: str | None) -> highspy.Highs:
 
 @functools.cache
 def hipo_available() -> bool:
-    """Whether this HiGHS can run its HiPO interior-point solver (``pip install highspy-extras``)."""
+    """Whether this HiGHS can run its HiPO interior-point solver (``highspy-extras`` of the same minor version as ``highspy``, pinned in lock.txt)."""
     probe = highspy.Highs()
     probe.setOptionValue("output_flag", False)
     return probe.setOptionValue("solver", "hipo") == highspy.HighsStatus.kOk
@@ -185,6 +209,8 @@ def _solution(highs: highspy.Highs, options: dict, timings: dict, log_file: str 
             "primal_infeasibility": float(info.max_primal_infeasibility),
             "dual_infeasibility": float(info.max_dual_infeasibility),
             "solver_used": effective_solver(options),
+            "solver_requested": str(options.get("solver", "choose")),
+            "solver_warnings": hipo_fallback_message() if effective_solver(options) != str(options.get("solver", "choose")) else "",
         },
     )
     if optimal:

@@ -1,4 +1,4 @@
-"""HiGHS's LP solvers give the same optimum on the example; HiPO falls back to IPX without highspy-extras."""
+"""HiGHS's LP solvers give the same optimum on the example (the fallback of HiPO to IPX: test_environment.py)."""
 
 from __future__ import annotations
 
@@ -46,14 +46,3 @@ def test_interior_point_solvers_match_simplex(example_model, reference, options)
     balance = example_model.con("balance")
     rows = slice(balance.offset, balance.offset + balance.size)
     assert abs(solution.row_dual[rows]).sum() == approx(abs(reference.row_dual[rows]).sum(), rel=1e-3)
-
-
-def test_hipo_falls_back_to_ipx_without_highspy_extras(example_model, reference, monkeypatch):
-    monkeypatch.setattr(solve_module, "hipo_available", lambda: False)
-    assert solve_module.effective_solver({"solver": "hipo"}) == "ipx"
-    assert solve_module.effective_solver({"solver": "simplex"}) == "simplex"
-    solution = optimiser.solve(example_model, {"solver": "hipo", "threads": 1})
-    assert solution.optimal and solution.info["solver_used"] == "ipx"
-    assert solution.objective == approx(reference.objective, rel=1e-7)
-    results = optimiser.extract(example_model, solution)
-    assert results.attrs["solver_algorithm"] == "ipx" and results.attrs["ipm_iterations"] > 0

@@ -29,7 +29,7 @@ def run_dask(sweep: SweepFile, store: SweepStore, todo: list[Scenario], *, jobs:
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError as error:  # pragma: no cover - depends on the installation
-        raise RuntimeError("the dask executor needs dask.distributed: pip install 'optimiser[sweep]' (or 'dask[distributed]')") from error
+        raise RuntimeError("the dask executor needs dask.distributed: pip install -c lock.txt -e '.[sweep]' (or 'dask[distributed]')") from error
 
     scheduler = scheduler or sweep.dask.get("scheduler")
     cluster = None

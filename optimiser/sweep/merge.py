@@ -90,7 +90,7 @@ def _write_merged(sweep, store, scenarios, paths, numeric, coordinate_names):
     try:
         import dask
     except ImportError:  # pragma: no cover - depends on the installation
-        raise MergeError("sweep merge streams the results with dask: pip install 'optimiser[sweep]' (or dask)") from None
+        raise MergeError("sweep merge streams the results with dask: pip install -c lock.txt -e '.[sweep]' (or dask)") from None
 
     def preprocess(ds: xr.Dataset) -> xr.Dataset:
         import dask.array as da
