@@ -599,8 +599,26 @@ def parse_options(args) -> dict:
     return options
 
 
+def add_extension(model) -> None:
+    """A user extension of the size a modeller writes: a national cap on the second technology's capacity in every
+    period (one row per period over all regions) and a floor on its annual output in the last period (one row over
+    every region and time step: thousands of generation elements made on demand)."""
+    import pyomo.environ as pyo
+
+    m = model.pyomo
+    technology = model.data.technologies.index[1]
+    keys = [key for key in m.capacity_index if key[0] == technology]
+    periods = sorted({p for _, _, p in keys})
+    m.national_cap = pyo.Constraint(periods, rule=lambda m, p: sum(m.capacity[t, r, q] for t, r, q in keys if q == p) <= 1e6)
+    hours = model.data.time.set_index("time")["weight_h"]
+    last = [key for key in m.generation_index if key[0] == technology and key[2] == periods[-1]]
+    m.output_floor = pyo.Constraint(expr=sum(hours[h] * m.generation[key + (h,)] for key in last for h in m.time) >= 0)
+
+
 def worker_ours(args) -> dict:
     import optimiser
+    from optimiser.model.program import compile_program
+
     solve_module = importlib.import_module("optimiser.solve")
 
     result = {"side": "ours", "rss_import_mib": peak_mib()}
@@ -623,9 +641,13 @@ def worker_ours(args) -> dict:
     result.update(model.statistics())
     result["rss_build_mib"] = peak_mib()
 
-    # transfer exactly as optimiser.solve does it (CSC conversion + one passModel), without solving
+    if args.extension:
+        add_extension(model)
+    # transfer exactly as optimiser.solve does it (what the user added to the Pyomo model compiled onto the arrays,
+    # CSC conversion, one passModel), without solving
     start, cpu = time.perf_counter(), time.process_time()
-    finished = model.lp.finish()
+    finished, extensions = compile_program(model)
+    result["extension_rows"] = len(extensions.rows)
     csc = finished.matrix.tocsc()
     highs = solve_module._new_highs({k: v for k, v in options.items()}, None)
     solve_module._pass(highs, finished.cost, finished.col_lower, finished.col_upper, csc, finished.row_lower, finished.row_upper, finished.objective_offset)
@@ -724,6 +746,8 @@ def run_worker(side: str, case: Path, args, solve: bool, profile_out: str | None
         command.append("--solve")
     if args.no_pyomo:
         command.append("--no-pyomo")
+    if getattr(args, "extension", False) and side == "ours":
+        command.append("--extension")
     if profile_out:
         command += ["--profile-out", profile_out]
     start = time.perf_counter()
@@ -854,6 +878,7 @@ def main(argv=None) -> int:
     parser.add_argument("--linopy", action="store_true", help="also build and transfer the same LP with linopy")
     parser.add_argument("--check", action="store_true", help="solve both formulations on a small size and compare objectives")
     parser.add_argument("--no-pyomo", action="store_true", help="build_model(pyomo=False): skip the Pyomo objects")
+    parser.add_argument("--extension", action="store_true", help="add a user extension to the Pyomo model (add_extension) before the transfer")
     parser.add_argument("--solver", default="ipm", help="HiGHS solver option (default ipm)")
     parser.add_argument("--threads", type=int, default=2, help="HiGHS threads (default 2)")
     parser.add_argument("--time-limit", type=float, help="HiGHS time_limit in seconds")

@@ -33,18 +33,20 @@ def _cmd_run(args) -> int:
     from .scenarios import ScenarioError
     from .solve import SolverOptionError
 
+    from .model.program import ExtensionError
+
     case = args.case or DEFAULT_CASE
     try:
         options = _solver_options(args.solver_option)
-        if not args.quiet:
+        if not args.quiet and args.solver is None:
             # a long solve shows its progress (and HiPO writes its iterations to the log file only when echoing)
             options = {"log_to_console": True, **options}
         if args.scenario:
             from .scenarios import run_scenario
 
-            results, out = run_scenario(case, args.scenario, args.out, options, scenario_file=args.scenario_file)
+            results, out = run_scenario(case, args.scenario, args.out, options, scenario_file=args.scenario_file, solver=args.solver)
         else:
-            results, out = run(case, args.out, options, schedule=not args.no_schedule)
+            results, out = run(case, args.out, options, schedule=not args.no_schedule, solver=args.solver)
     except ScenarioError as error:
         print(error.report(), file=sys.stderr)
         return EXIT_INPUT
@@ -53,6 +55,9 @@ def _cmd_run(args) -> int:
         return EXIT_INPUT
     except SolverOptionError as error:
         print(f"solver option error: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    except ExtensionError as error:
+        print(f"extension error: {error}", file=sys.stderr)
         return EXIT_INPUT
     if not results.attrs.get("optimal"):
         print(f"no optimal solution: {results.attrs.get('status')}", file=sys.stderr)
@@ -110,6 +115,11 @@ def parser() -> argparse.ArgumentParser:
         action="append",
         metavar="NAME=VALUE",
         help="HiGHS option, repeatable (threads=2, solver=ipm|simplex|pdlp, time_limit=600, run_crossover=off, ...)",
+    )
+    run.add_argument(
+        "--solver", metavar="NAME",
+        help="solve the Pyomo model with Pyomo's solver interface NAME (appsi_highs, highs, glpk, cbc, gurobi, cplex, xpress; "
+        "optimiser doctor lists those available) instead of HiGHS in memory (the default); --solver-option then goes to it",
     )
     run.add_argument("--no-schedule", action="store_true", help="skip the deployment schedule, plots and report after the solve")
     run.add_argument("--quiet", action="store_true", help="do not echo HiGHS's progress log on the terminal (it is always written to results/<case>.highs.log)")

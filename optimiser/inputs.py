@@ -76,6 +76,9 @@ class Case:
     period_sequence: pd.DataFrame | None = None
     #: what :func:`optimiser.timeagg.aggregate` applied (method, options, sizes); None = not aggregated
     time_aggregation: dict | None = None
+    #: the case folder and the folders it inherits from (``base_case``), nearest first: where relative paths of the
+    #: settings (extension files) are looked up
+    folders: list[Path] = field(default_factory=list)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
@@ -552,10 +555,10 @@ def _load_settings(chain: list[Path], issues: list[InputIssue]) -> dict:
     return settings
 
 
-def hash_case(chain: list[Path]) -> tuple[str, list[str]]:
-    """SHA-256 over the settings files and every CSV table the case uses (names and bytes)."""
+def hash_case(chain: list[Path], extra: list[Path] = ()) -> tuple[str, list[str]]:
+    """SHA-256 over the settings files, every CSV table the case uses and ``extra`` files (extensions): names and bytes."""
     digest = hashlib.sha256()
-    files = [folder / SETTINGS_FILE for folder in chain] + [_find(chain, t.file) for t in TABLES]
+    files = [folder / SETTINGS_FILE for folder in chain] + [_find(chain, t.file) for t in TABLES] + list(extra)
     used = []
     for path in files:
         if path.exists():
@@ -573,6 +576,10 @@ def load_case(path: str | Path) -> Case:
     issues: list[InputIssue] = []
     chain = _case_chain(case_path, issues)
     settings = _load_settings(chain, issues)
+    from .model import extensions  # (the model package imports this module)
+
+    extension_files, problems = extensions.resolve(settings, chain)
+    issues.extend(InputIssue(str(chain[0] / SETTINGS_FILE), None, "extensions", settings.get("extensions"), problem) for problem in problems)
     tables, broken = {}, set()
     for table in TABLES:
         before = len(issues)
@@ -594,8 +601,8 @@ def load_case(path: str | Path) -> Case:
         tables[name] = frame.reset_index(drop=True)
     if settings["base_year"] is None:
         settings["base_year"] = int(tables["periods"]["period"].iloc[0])
-    input_hash, files = hash_case(chain)
-    return Case(case_path, settings, tables, input_hash, files)
+    input_hash, files = hash_case(chain, extension_files)
+    return Case(case_path, settings, tables, input_hash, files, folders=chain)
 
 
 def table_schema(name: str) -> Table:

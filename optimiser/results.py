@@ -123,8 +123,11 @@ def extract(model: Model, solution: Solution) -> xr.Dataset:
     )
     if getattr(case, "time_aggregation", None) is not None:
         ds.attrs["time_aggregation"] = yaml.safe_dump(_plain(case.time_aggregation), sort_keys=True)
+    ds.attrs["extensions"] = yaml.safe_dump(model.extensions, sort_keys=True) if model.extensions else ""
+    ds.attrs["model_changes"] = "\n".join(solution.extensions.changes)
     if not ok:
         return ds
+    _user_components(ds, model, solution)
 
     x, dual = solution.x, solution.row_dual
 
@@ -241,6 +244,32 @@ def extract(model: Model, solution: Solution) -> xr.Dataset:
     cap_values = case["periods"].set_index("period")["co2_cap_Mt"].reindex(coords["period"]).to_numpy(dtype=float)
     ds["co2_cap"] = xr.DataArray(cap_values, dims="period", coords={"period": coords["period"]}).assign_attrs(_attrs("Mt CO2/yr", "CO2 cap (NaN = none)"))
     return ds
+
+
+def _user_components(ds: xr.Dataset, model: Model, solution: Solution) -> None:
+    """Values of the user's variables and values and duals of the user's constraints (what extensions added)."""
+    extensions = solution.extensions
+    n_cols, n_rows = model.lp.n_cols, model.lp.n_rows
+    rows = [(i, data) for i, data in enumerate(extensions.rows) if data.ctype.__name__ == "Constraint"]
+    if rows:
+        names = np.array([data.name for _, data in rows], dtype=object)
+        ds.coords["user_constraint"] = names
+        body = np.array([float(data.body()) if data.body is not None else np.nan for _, data in rows])
+        ds["user_constraint_value"] = ("user_constraint", body, _attrs("as defined", "Value of the body of a constraint the user added"))
+        bounds = [(data.lb, data.ub) for _, data in rows]
+        ds["user_constraint_lower"] = ("user_constraint", np.array([np.nan if lb is None else lb for lb, _ in bounds], dtype=float),
+                                       _attrs("as defined", "Lower bound (NaN = none)"))
+        ds["user_constraint_upper"] = ("user_constraint", np.array([np.nan if ub is None else ub for _, ub in bounds], dtype=float),
+                                       _attrs("as defined", "Upper bound (NaN = none)"))
+        if solution.row_dual is not None:
+            dual = np.array([solution.row_dual[n_rows + i] for i, _ in rows]) * extensions.sense
+            ds["user_constraint_dual"] = ("user_constraint", dual, _attrs(
+                "objective units per unit of the constraint", "Dual of a constraint the user added: change of the objective "
+                "(billion CNY, discounted, for the model's own objective) per unit increase of the bound"))
+    if extensions.columns:
+        ds.coords["user_variable"] = np.array([var.name for var in extensions.columns], dtype=object)
+        ds["user_variable_value"] = ("user_variable", solution.x[n_cols : n_cols + len(extensions.columns)],
+                                     _attrs("as defined", "Value of a variable the user added"))
 
 
 def _seasonal_levels(ds: xr.Dataset, model: Model, x, coords: dict, level):

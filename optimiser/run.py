@@ -9,6 +9,7 @@ import xarray as xr
 
 from .inputs import load_case
 from .model import build_model
+from .pyomo_solvers import IN_MEMORY, solve_pyomo
 from .results import extract, write_results
 from .solve import solve
 from .timeagg import aggregate
@@ -20,8 +21,13 @@ def default_output(case_name: str) -> Path:
     return Path("results") / f"{case_name}.nc"
 
 
-def run(case_path=DEFAULT_CASE, out=None, options: dict | None = None, log=print, schedule: bool = False, warm=None) -> tuple[xr.Dataset, Path]:
+def run(
+    case_path=DEFAULT_CASE, out=None, options: dict | None = None, log=print, schedule: bool = False, warm=None, solver: str | None = None,
+) -> tuple[xr.Dataset, Path]:
     """Solve a case and write its results atomically; returns the dataset and the file written.
+
+    ``solver`` names a Pyomo solver interface (``appsi_highs``, ``highs``, ``glpk``, ``cbc``, ``gurobi``, ...) that
+    solves ``model.pyomo`` instead of HiGHS in memory (the default, ``None``); ``options`` then go to that solver.
 
     ``schedule=True`` then writes the deployment schedule, plots and report.html into the folder
     beside the results file named after it (results/<case>/), as ``optimiser run`` does.
@@ -35,20 +41,27 @@ def run(case_path=DEFAULT_CASE, out=None, options: dict | None = None, log=print
     if case.time_aggregation is not None:
         info = case.time_aggregation
         log(f"time aggregation {info['method']}: {info['original_steps']} -> {info['steps']} time steps in {info['seconds']:.2f} s")
-    model = build_model(case, pyomo=warm is None, previous=warm.model if warm is not None else None)
+    pyomo_route = solver not in (None, IN_MEMORY)
+    model = build_model(case, pyomo=warm is None or pyomo_route, previous=warm.model if warm is not None else None)
     stats = model.statistics()
     log(f"model: {stats['variables']} variables, {stats['constraints']} constraints, {stats['nonzeros']} non-zeros "
         f"(built in {sum(model.timings.values()):.2f} s)")
     out = Path(out) if out else default_output(case.name)
     log_file = out.with_suffix(".highs.log")
-    if warm is None:
+    if model.extensions:
+        log("extensions applied: " + ", ".join(Path(e["path"]).name for e in model.extensions))
+    if pyomo_route:
+        solution = solve_pyomo(model, solver, options, log_file=log_file)
+    elif warm is None:
         solution = solve(model, options, log_file=log_file)
     else:
         warm.options.update(options or {})
         warm.log_file = str(log_file)
         solution = warm.solve(model)
         log(f"{solution.info['route']} solve")
-    log(f"HiGHS {solution.solver_version}: {solution.status} in {solution.timings['solve_s']:.2f} s (log: {log_file})")
+    for change in solution.extensions.changes:
+        log(f"  solved with the Pyomo model's {change}")
+    log(f"{'HiGHS' if not pyomo_route else solver} {solution.solver_version}: {solution.status} in {solution.timings['solve_s']:.2f} s (log: {log_file})")
     extract_start = time.perf_counter()
     results = extract(model, solution)
     results.attrs["extract_s"] = time.perf_counter() - extract_start

@@ -575,6 +575,12 @@ SETTINGS: tuple[Setting, ...] = (
         None,
     ),
     Setting("solver", "HiGHS options (for example threads, solver, time_limit).", None),
+    Setting(
+        "extensions",
+        "Python files (paths relative to the case folder) whose function `extend(model)` adds constraints, variables "
+        "or objective terms to the Pyomo model before it is solved (docs/extending.md); blank = none.",
+        None,
+    ),
 )
 
 

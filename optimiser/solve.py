@@ -14,6 +14,7 @@ import highspy
 import numpy as np
 
 from .model import Model
+from .model.program import Extensions, attach_solution, compile_program
 
 DEFAULT_OPTIONS = {"solver": "choose"}
 #: penalty per unit of slack in the feasibility re-solve
@@ -61,6 +62,8 @@ class Solution:
     log_file: str | None = None
     diagnosis: list[str] = field(default_factory=list)
     info: dict = field(default_factory=dict)
+    #: what the user added to or changed in the Pyomo model (rows and columns after the model's own)
+    extensions: Extensions = field(default_factory=Extensions)
 
     def message(self) -> str:
         lines = [f"HiGHS status: {self.status}"]
@@ -159,11 +162,16 @@ def _pass(highs: highspy.Highs, cost, col_lower, col_upper, matrix_csc, row_lowe
 
 
 def solve(model: Model, options: dict | None = None, log_file: str | Path | None = None, diagnose: bool = True) -> Solution:
-    """Solve the model with HiGHS; on infeasibility, diagnose which constraint families conflict."""
+    """Solve the model with HiGHS in memory; on infeasibility, diagnose which constraint families conflict.
+
+    The programme is the model's arrays plus whatever the user added to or changed in ``model.pyomo``
+    (:mod:`.model.program`); the solution is given back to the Pyomo model's variables (and to an IMPORT ``dual``
+    Suffix, if the model has one).
+    """
     merged = {**DEFAULT_OPTIONS, **(model.case.settings.get("solver") or {}), **(options or {})}
     timings = {}
     start = time.perf_counter()
-    finished = model.lp.finish()
+    finished, extensions = compile_program(model)
     csc = finished.matrix.tocsc()
     highs = _new_highs(merged, str(log_file) if log_file else None)
     _pass(highs, finished.cost, finished.col_lower, finished.col_upper, csc, finished.row_lower, finished.row_upper, finished.objective_offset)
@@ -172,6 +180,10 @@ def solve(model: Model, options: dict | None = None, log_file: str | Path | None
     highs.run()
     timings["solve_s"] = time.perf_counter() - start
     solution = _solution(highs, merged, timings, str(log_file) if log_file else None)
+    solution.extensions = extensions
+    if extensions.sense == -1:  # a maximised user objective: HiGHS minimised its negative
+        solution.objective = -solution.objective
+    attach_solution(model, extensions, solution.x, solution.row_dual)
     status = highs.getModelStatus()
     status_text = solution.status
     if not solution.optimal and diagnose:

@@ -26,6 +26,7 @@ import highspy
 import numpy as np
 
 from .model import Model
+from .model.program import attach_solution, compile_program
 from .solve import DEFAULT_OPTIONS, Solution, _new_highs, _pass, _solution
 
 
@@ -74,7 +75,7 @@ class WarmSolver:
 
     def solve(self, model: Model) -> Solution:
         merged = {**self.options, **(model.case.settings.get("solver") or {})}
-        finished = model.lp.finish()
+        finished, extensions = compile_program(model)  # the model's arrays and what extensions added
         start = time.perf_counter()
         csc = finished.matrix.tocsc()
         csc.sort_indices()
@@ -112,6 +113,10 @@ class WarmSolver:
             self.warm_pays = False  # slower than the cold solve, or stopped by its budget: warm starts do not pay here
         solution = _solution(self.highs, merged, timings, self.log_file)
         solution.info["route"] = route
+        solution.extensions = extensions
+        if extensions.sense == -1:
+            solution.objective = -solution.objective
+        attach_solution(model, extensions, solution.x, solution.row_dual)
         if not solution.optimal and route == "warm":
             # never trust a failed warm start: solve the same model cold
             self._last = None

@@ -31,6 +31,8 @@ class Model:
     lp: LinearProgram
     pyomo: object = None
     timings: dict = field(default_factory=dict)
+    #: extension files applied to the Pyomo model: path and SHA-256 of each (settings ``extensions``)
+    extensions: list = field(default_factory=list)
 
     def var(self, name: str) -> VariableFamily:
         return self.lp.variables[name]
@@ -48,8 +50,9 @@ class Model:
 def build_model(case: Case, pyomo: bool = True, previous: Model | None = None) -> Model:
     """Build the optimisation model of a validated case.
 
-    ``pyomo=False`` skips creating the Pyomo component objects (the HiGHS model is
-    passed from the same arrays either way); sweeps and benchmarks use it.
+    ``pyomo=False`` skips creating the Pyomo components (the HiGHS model is passed from the same arrays either
+    way); sweeps and benchmarks use it. A case with ``extensions`` always gets them, and its extension files are
+    applied to them (:mod:`.extensions`).
     The case's ``time_aggregation`` setting is applied first if the case is not
     aggregated yet (:func:`optimiser.timeagg.aggregate`; ``model.case`` is the aggregated case).
     ``previous`` (the model of the last build, e.g. ``WarmSolver.model`` in a sweep worker) lets
@@ -57,7 +60,7 @@ def build_model(case: Case, pyomo: bool = True, previous: Model | None = None) -
     the model is the same either way.
     """
     from ..timeagg import aggregate
-    from . import balance, generation, investment, policy, storage, transmission
+    from . import balance, extensions, generation, investment, policy, pyomo_model, storage, transmission
 
     start = time.perf_counter()
     with python_strings():
@@ -74,8 +77,12 @@ def build_model(case: Case, pyomo: bool = True, previous: Model | None = None) -
         policy.add_caps_and_taxes(model)
         lp.finish()
     model.timings["build_arrays_s"] = time.perf_counter() - start
-    if pyomo:
+    extension_files, problems = extensions.resolve(case.settings, case.folders or [case.path])
+    if problems:
+        raise extensions.ExtensionError("settings.yaml, extensions: " + "; ".join(problems))
+    if pyomo or extension_files:
         start = time.perf_counter()
-        model.pyomo = lp.to_pyomo(case.name)
+        model.pyomo = pyomo_model.build(lp, data, case.name)
+        model.extensions = extensions.apply(model, extension_files)
         model.timings["build_pyomo_s"] = time.perf_counter() - start
     return model

@@ -205,6 +205,37 @@ class ModelData:
             reuse=reuse,
         )
 
+    # ------------------------------------------------------------ parameters by label
+    #: name -> (unit, description) of what :meth:`parameter` returns
+    PARAMETERS = {
+        "availability": ("1", "Available share of capacity by (technology, region, time), where capacity can stand"),
+        "demand": ("GW", "Exogenous demand by (carrier, region, period, time)"),
+        "fuel_price": ("CNY/MWh", "Price of bought carriers by (carrier, region, period); CNY/t for mass carriers"),
+        **{name: ("per the column", f"{name} by (technology, period), interpolated between given periods") for name in PERIOD_PARAMETERS},
+    }
+
+    def parameter(self, name: str) -> pd.Series:
+        """An input in model units as a Series indexed by its labels (the labels of the Pyomo model), e.g.
+        ``model.data.parameter("availability").loc[("wind", "north", 5)]``; the names are in ``PARAMETERS``."""
+        if name not in self.PARAMETERS:
+            raise KeyError(f"no parameter '{name}'; there are: {', '.join(sorted(self.PARAMETERS))}")
+        times = self.time["time"].to_numpy()
+        if name in PERIOD_PARAMETERS:
+            return self.tech_period.set_index(["technology", "period"])[name].rename(name)
+        if name == "availability":
+            keys = self.capacity_keys[["technology", "region"]].drop_duplicates().reset_index(drop=True)
+            values = self.availability(keys)
+            frame = keys.loc[keys.index.repeat(self.n_time)].assign(time=np.tile(times, len(keys)), value=values.ravel())
+            return frame.set_index(["technology", "region", "time"])["value"].rename(name)
+        if name == "demand":
+            demand = self.demand()
+            frame = demand[["carrier", "region", "period"]].loc[demand.index.repeat(self.n_time)]
+            frame = frame.assign(time=np.tile(times, len(demand)), value=demand.attrs["GW"].ravel())
+            return frame.set_index(["carrier", "region", "period", "time"])["value"].rename(name)
+        prices = self.case["fuel_prices"]
+        keys = cross_periods(pd.DataFrame([(c, r) for c in prices["carrier"].unique() for r in self.case.regions], columns=["carrier", "region"]), self.periods)
+        return keys.assign(value=self.fuel_price(keys)).set_index(["carrier", "region", "period"])["value"].rename(name)
+
     # ------------------------------------------------------------ lookups
     def tech_param(self, keys: pd.DataFrame, parameter: str) -> np.ndarray:
         """Period parameter for each (technology, period) row of ``keys``."""

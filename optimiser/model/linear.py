@@ -8,10 +8,8 @@ so that element ``(k, t)`` sits at position ``k * n_time + t``.  The model files
 (pandas joins on small key tables) and pass coefficient arrays to
 :meth:`ConstraintFamily.add`, which expands them over time with numpy.
 
-:meth:`LinearProgram.to_pyomo` turns the finished programme into a Pyomo
-``ConcreteModel``: one ``Var`` component per variable family and one
-``MatrixConstraint`` component (Pyomo's compressed-sparse-row constraint block)
-per constraint family, holding exactly the matrix that is passed to HiGHS.
+:mod:`.pyomo_model` makes the labelled Pyomo model of the finished programme (one ``Var`` per variable
+family, one ``Constraint`` per constraint family), whose elements are made from these same arrays.
 """
 
 from __future__ import annotations
@@ -20,11 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import pyomo.environ as pyo
 import scipy.sparse as sp
-from pyomo.common.gc_manager import PauseGC
-from pyomo.core.expr.numeric_expr import LinearExpression
-from pyomo.repn.beta.matrix import MatrixConstraint
 
 SENSES = ("<=", ">=", "==")
 
@@ -267,56 +261,6 @@ class LinearProgram:
     def statistics(self) -> dict[str, int]:
         finished = self.finish()
         return {"variables": int(self.n_cols), "constraints": int(self.n_rows), "nonzeros": int(finished.matrix.nnz)}
-
-    # ----------------------------------------------------------------- Pyomo
-    def to_pyomo(self, name: str = "optimiser"):
-        """Build the Pyomo ``ConcreteModel`` holding this programme (see module docstring)."""
-        finished = self.finish()
-        model = pyo.ConcreteModel(name=name)
-        varmap = []
-        with PauseGC():
-            for family in self.variables.values():
-                lower = np.where(np.isfinite(family.lower), family.lower, np.nan)
-                upper = np.where(np.isfinite(family.upper), family.upper, np.nan)
-                nonnegative = bool(np.all(lower == 0) and np.all(np.isnan(upper)))
-                var = pyo.Var(range(family.size), dense=True, bounds=(0.0, None) if nonnegative else None, doc=f"{family.doc} [{family.units}]")
-                model.add_component(family.name, var)
-                data = list(var.values())
-                if not nonnegative:
-                    for v, lo, up in zip(data, lower.tolist(), upper.tolist()):
-                        v.setlb(None if lo != lo else lo)
-                        v.setub(None if up != up else up)
-                varmap.extend(data)
-            offset = 0
-            for family in self.constraints.values():
-                block = finished.matrix[offset : offset + family.size]
-                offset += family.size
-                lower, upper = family.bounds()
-                ranges = np.empty(2 * family.size)
-                ranges[0::2] = lower
-                ranges[1::2] = upper
-                kind = {"<=": MatrixConstraint.UpperBound, ">=": MatrixConstraint.LowerBound, "==": MatrixConstraint.Equality}[family.sense]
-                component = MatrixConstraint(
-                    family.size,
-                    self.n_cols,
-                    block.nnz,
-                    block.indptr,
-                    block.indices,
-                    block.data,
-                    ranges,
-                    np.full(family.size, kind, dtype=np.uint8),
-                    varmap,
-                )
-                component.doc = f"{family.doc} [{family.units}]"
-                model.add_component(family.name, component)
-            nonzero = np.flatnonzero(finished.cost)
-            expr = LinearExpression(
-                constant=finished.objective_offset,
-                linear_coefs=finished.cost[nonzero].tolist(),
-                linear_vars=[varmap[i] for i in nonzero.tolist()],
-            )
-            model.total_cost = pyo.Objective(expr=expr, sense=pyo.minimize, doc="Discounted total system cost [billion CNY]")
-        return model
 
 
 @dataclass
