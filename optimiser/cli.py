@@ -78,7 +78,16 @@ def _cmd_validate(args) -> int:
         print(error.report(), file=sys.stderr)
         return EXIT_INPUT
     print(f"case {case.name} is valid: " + ", ".join(f"{v} {k}" for k, v in case.summary().items()))
-    model = build_model(case, pyomo=False)
+    from .model.program import ExtensionError, compile_program
+
+    try:
+        model = build_model(case, pyomo=False)  # applies the case's extension files, if any
+        if model.extensions:
+            _, extensions = compile_program(model)
+            print("extensions: " + "; ".join(extensions.changes))
+    except ExtensionError as error:
+        print(f"extension error: {error}", file=sys.stderr)
+        return EXIT_INPUT
     stats = model.statistics()
     print(f"model size: {stats['variables']} variables, {stats['constraints']} constraints, {stats['nonzeros']} non-zeros")
     return EXIT_OK

@@ -263,12 +263,14 @@ def test_extension_file_named_in_settings(tmp_path):
     before = optimiser.load_case(case).input_hash
     (case / "cap_base.py").write_text(CAP_BASE_EXTENSION.replace("<= 5", "<= 5.5"))
     assert optimiser.load_case(case).input_hash != before
-    # a broken extension names its file and line, exit 2, no traceback
+    validate = subprocess.run([sys.executable, "-m", "optimiser", "validate", str(case)], capture_output=True, text=True, timeout=300)
+    assert validate.returncode == 0 and "extensions: constraint base_cap added (1 rows)" in validate.stdout
+    # a broken extension names its file and line, exit 2, no traceback (run and validate)
     (case / "cap_base.py").write_text("def extend(model):\n    model.pyomo.nothing_here.deactivate()\n")
-    process = subprocess.run([sys.executable, "-m", "optimiser", "run", str(case), "--out", str(out), "--no-schedule", "--quiet"],
-                             capture_output=True, text=True, timeout=300)
-    assert process.returncode == 2
-    assert "cap_base.py: extend(model) failed: line 2: AttributeError" in process.stderr and "Traceback" not in process.stderr
+    for command in (["run", str(case), "--out", str(out), "--no-schedule", "--quiet"], ["validate", str(case)]):
+        process = subprocess.run([sys.executable, "-m", "optimiser", *command], capture_output=True, text=True, timeout=300)
+        assert process.returncode == 2
+        assert "cap_base.py: extend(model) failed: line 2: AttributeError" in process.stderr and "Traceback" not in process.stderr
     # a missing file is an input error of the setting
     yaml_text = (case / "settings.yaml").read_text().replace("cap_base.py", "missing.py")
     (case / "settings.yaml").write_text(yaml_text)
