@@ -293,8 +293,10 @@ def _check_references(tables: dict[str, pd.DataFrame], issues: list[InputIssue],
         "carrier": set(tables["carriers"]["carrier"]),
         "period": set(tables["periods"]["period"].dropna()),
         "time": set(tables["time_steps"]["time"].dropna()),
+        "corridor": set(tables["corridors"]["corridor"].dropna()) if "corridor" in tables["corridors"] else set(),
     }
-    origin = {"region": "regions.csv", "technology": "technologies.csv", "carrier": "carriers.csv", "period": "periods.csv", "time": "time_steps.csv"}
+    origin = {"region": "regions.csv", "technology": "technologies.csv", "carrier": "carriers.csv", "period": "periods.csv", "time": "time_steps.csv",
+              "corridor": "corridors.csv"}
     for table in TABLES:
         frame = tables[table.name]
         for column in table.columns:
@@ -315,7 +317,41 @@ def _check_references(tables: dict[str, pd.DataFrame], issues: list[InputIssue],
                 )
 
 
+def _check_history(tables: dict[str, pd.DataFrame], settings: dict, issues: list[InputIssue]) -> None:
+    """``historical_periods`` are leading periods of periods.csv (not all of them), with no capacity minimum to meet;
+    the technologies named in references.csv exist."""
+    periods = tables["periods"]["period"].tolist()
+    historical = settings.get("historical_periods")
+    if historical is not None:
+        if isinstance(historical, int) and not isinstance(historical, bool):
+            historical = settings["historical_periods"] = [historical]
+        if not isinstance(historical, list) or not all(isinstance(p, int) and not isinstance(p, bool) for p in historical):
+            issues.append(InputIssue(SETTINGS_FILE, None, "historical_periods", historical, "a list of periods, e.g. [2020]"))
+        elif historical != periods[: len(historical)] or len(historical) >= len(periods):
+            issues.append(InputIssue(SETTINGS_FILE, None, "historical_periods", historical,
+                                     f"leading periods of periods.csv ({periods[:3]}...), not all of them"))
+        else:
+            limits = tables["capacity_limits"]
+            if not limits.empty:
+                bad = limits["period"].isin(historical) & limits["capacity_min_GW"].notna()
+                for row in np.flatnonzero(bad.to_numpy()):
+                    issues.append(InputIssue("capacity_limits.csv", int(limits.index[row]) + 2, "capacity_min_GW", limits["capacity_min_GW"].iloc[row],
+                                             "no minimum in a historical period (its fleet is the recorded one)"))
+    references = tables["references"]
+    if not references.empty:
+        known = set(tables["technologies"]["technology"])
+        for row, names in enumerate(references["technologies"].fillna("").astype(str)):
+            unknown = [name for name in names.split() if name not in known]
+            if unknown:
+                issues.append(InputIssue("references.csv", int(references.index[row]) + 2, "technologies", names,
+                                         f"technologies of technologies.csv separated by spaces (unknown: {', '.join(unknown)})"))
+        no_value = references["value"].isna() & (references["low"].isna() | references["high"].isna())
+        for row in np.flatnonzero(no_value.to_numpy()):
+            issues.append(InputIssue("references.csv", int(references.index[row]) + 2, "value", None, "a value, or both low and high"))
+
+
 def _check_semantics(tables: dict[str, pd.DataFrame], settings: dict, issues: list[InputIssue]) -> None:
+    _check_history(tables, settings, issues)
     periods = tables["periods"]["period"]
     if len(periods) == 0:
         issues.append(InputIssue("periods.csv", None, "period", None, "at least one period"))

@@ -66,6 +66,12 @@ def extract(model: Model, solution: Solution) -> xr.Dataset:
     ds["time_duration_h"] = ("time", data.time["duration_h"].to_numpy(), _attrs("h", "Chronological length of each time step"))
     ds["representative_period"] = ("time", data.time["representative_period"].to_numpy(), _attrs("1", "Cyclic group of each time step"))
     ds["period_years"] = ("period", data.years, _attrs("years", "Years each period stands for"))
+    first, last = data.periods.astype(np.int64), (data.periods + np.round(data.years) - 1).astype(np.int64)
+    ds["period_first_year"] = ("period", first, _attrs("year", "First calendar year the period stands for (its label)"))
+    ds["period_last_year"] = ("period", last, _attrs("year", "Last calendar year the period stands for"))
+    ds["period_label"] = ("period", np.array([f"{a}" if a == b else f"{a}-{b}" for a, b in zip(first, last)], dtype=object),
+                          _attrs("", "Years the period stands for: its model year is representative of each of them"))
+    ds["period_historical"] = ("period", data.historical.astype(np.int8), _attrs("1", "1 = a historical period (the recorded fleet, no investment)"))
     ds["period_weight"] = ("period", data.weights, _attrs("years", "Discounted years (objective weight) of each period"))
     technologies = data.technologies
     ds["technology_type"] = ("technology", technologies["type"].to_numpy(dtype=object), _attrs("", "conversion or storage"))
@@ -90,6 +96,7 @@ def extract(model: Model, solution: Solution) -> xr.Dataset:
             ds[f"corridor_{column}"] = ("corridor", corridors[column].to_numpy(dtype=object), _attrs("", f"Corridor {column}"))
         ds["corridor_length_km"] = ("corridor", corridors["length_km"].to_numpy(dtype=float), _attrs("km", "Corridor length"))
 
+    _references(ds, case)
     ok = solution.optimal and solution.x is not None
     ds.attrs.update(
         {
@@ -211,6 +218,11 @@ def extract(model: Model, solution: Solution) -> xr.Dataset:
         cost.loc[component, period] += value
     ds["cost"] = cost.assign_attrs(_attrs("billion CNY", "Discounted cost by component and period (sums to the objective)"))
     ds["cost_annual"] = (cost / ds["period_weight"]).assign_attrs(_attrs("billion CNY/yr", "Undiscounted annual cost by component in each period"))
+    # historical periods: their costs stay in the objective (they set the least-cost dispatch of the recorded fleet and,
+    # the fleet being fixed, cannot move a decision of a later period) and are reported apart
+    historical_cost = float(cost.sel(period=coords["period"][data.historical]).sum()) if data.historical.any() else 0.0
+    ds.attrs["objective_historical"] = historical_cost
+    ds.attrs["objective_pathway"] = float(cost.sum()) - historical_cost
 
     # prices from duals
     balance = lp.constraints["balance"]
@@ -244,6 +256,23 @@ def extract(model: Model, solution: Solution) -> xr.Dataset:
     cap_values = case["periods"].set_index("period")["co2_cap_Mt"].reindex(coords["period"]).to_numpy(dtype=float)
     ds["co2_cap"] = xr.DataArray(cap_values, dims="period", coords={"period": coords["period"]}).assign_attrs(_attrs("Mt CO2/yr", "CO2 cap (NaN = none)"))
     return ds
+
+
+REFERENCE_COLUMNS = ("quantity", "technologies", "period", "value", "low", "high", "unit", "tolerance", "kind", "label", "source")
+
+
+def _references(ds: xr.Dataset, case) -> None:
+    """The case's ``references.csv`` (figures the report's credibility table holds the results against), carried in the
+    results so that the post-processor needs nothing else: one ``reference_<column>`` variable per column."""
+    table = case["references"]
+    if table.empty:
+        return
+    ds.coords["reference"] = np.arange(len(table), dtype=np.int64)
+    for column in REFERENCE_COLUMNS:
+        values = table[column].to_numpy()
+        values = values.astype(float) if column in ("value", "low", "high", "tolerance") else values.astype(object)
+        unit = "as reference_unit" if column in ("value", "low", "high") else ""
+        ds[f"reference_{column}"] = ("reference", values, _attrs(unit, f"references.csv column {column}"))
 
 
 def _user_components(ds: xr.Dataset, model: Model, solution: Solution) -> None:

@@ -392,6 +392,25 @@ TABLES: tuple[Table, ...] = (
         required=False,
     ),
     Table(
+        "committed_capacity",
+        "Capacity already built or under construction after the fleet of `capacities.csv` (e.g. the record since the "
+        "base year, units under construction): it stands like existing capacity, from the first period at or after its "
+        "build year until build_year + lifetime_years, and the optimiser cannot un-build it; new capacity is added on top. "
+        "Every row names its source.",
+        (
+            Column("technology", "str", "Technology.", ref="technology"),
+            Column("region", "str", "Region.", ref="region"),
+            Column("build_year", "int", "Year in service (expected year for capacity under construction).", "year"),
+            Column("capacity_GW", "float", "Power capacity (output flow).", "GW", bounds=NONNEGATIVE),
+            Column("energy_capacity_GWh", "float", "Storage only: energy capacity; blank = duration_h x capacity.", "GWh",
+                   required=False, bounds=NONNEGATIVE),
+            Column("status", "str", "in_service or under_construction.", choices=("in_service", "under_construction")),
+            Column("source", "str", "Where the figure comes from (publisher, document, table or page)."),
+        ),
+        key=("technology", "region", "build_year", "status"),
+        required=False,
+    ),
+    Table(
         "capacity_limits",
         "Limits on installed and newly built capacity. Blank period = every period. A technology whose "
         "`capacity_max_GW` is 0 in a region in every period does not exist there.",
@@ -518,6 +537,47 @@ TABLES: tuple[Table, ...] = (
         key=("corridor",),
         required=False,
     ),
+    Table(
+        "committed_corridors",
+        "Corridor capacity already built or under construction after the capacity of `corridors.csv`: it stands from "
+        "the first period at or after its build year for the corridor's lifetime, and cannot be un-built.",
+        (
+            Column("corridor", "str", "Corridor of corridors.csv.", ref="corridor"),
+            Column("build_year", "int", "Year in service (expected year for capacity under construction).", "year"),
+            Column("capacity_GW", "float", "Capacity added (each direction).", "GW", bounds=NONNEGATIVE),
+            Column("status", "str", "in_service or under_construction.", choices=("in_service", "under_construction")),
+            Column("source", "str", "Where the figure comes from (publisher, document, table or page)."),
+        ),
+        key=("corridor", "build_year", "status"),
+        required=False,
+    ),
+    Table(
+        "references",
+        "Figures the results are held against in the report's credibility table (not model inputs): statistics of the "
+        "record, milestones, ranges of published studies. The model's value of `quantity` over `technologies` in "
+        "`period` is set beside `value` (or the range `low`..`high`) and checked against `tolerance` where one is given.",
+        (
+            Column("quantity", "str", "What is compared.", choices=(
+                "capacity", "generation", "generation_share", "co2_power", "co2_net", "co2_captured", "co2_stored",
+                "hydrogen_production", "price_co2", "generation_total",
+            )),
+            Column("technologies", "str", "Technologies summed, separated by spaces (capacity, generation, generation_share); "
+                   "blank = all that make electricity.", required=False, default=""),
+            Column("period", "int", "Period.", "year", ref="period"),
+            Column("value", "float", "The reference figure (or the middle of a range).", required=False),
+            Column("low", "float", "Low end of a range.", required=False),
+            Column("high", "float", "High end of a range.", required=False),
+            Column("unit", "str", "Unit: GW, TWh/yr, %, Mt CO2/yr, Mt H2/yr, CNY/t.", choices=("GW", "TWh/yr", "%", "Mt CO2/yr", "Mt H2/yr", "CNY/t")),
+            Column("tolerance", "float", "Accepted difference, in the unit for % (percentage points) and in per cent of the value "
+                   "otherwise; blank = no check, shown only.", required=False, bounds=NONNEGATIVE),
+            Column("kind", "str", "record (statistics), milestone (policy target) or study (published pathway).",
+                   choices=("record", "milestone", "study")),
+            Column("label", "str", "Short name of the reference (e.g. 'NEA 2024', 'Tsinghua ICCSD 2°C').", required=False, default=""),
+            Column("source", "str", "Citation a reader can check (publisher, document, table or page, URL)."),
+        ),
+        key=("quantity", "technologies", "period", "kind", "label"),
+        required=False,
+    ),
 )
 
 TABLE_BY_NAME = {table.name: table for table in TABLES}
@@ -575,6 +635,13 @@ SETTINGS: tuple[Setting, ...] = (
         None,
     ),
     Setting("solver", "HiGHS options (for example threads, solver, time_limit).", None),
+    Setting(
+        "historical_periods",
+        "Leading periods that are history (e.g. `[2020]`): their capacity is the recorded fleet (no investment, no "
+        "retirement but by lifetime), their dispatch is optimised on it, and their costs are reported apart "
+        "(`objective_historical`); blank = none.",
+        None,
+    ),
     Setting(
         "extensions",
         "Python files (paths relative to the case folder) whose function `extend(model)` adds constraints, variables "

@@ -126,6 +126,8 @@ class ModelData:
     flows: pd.DataFrame  # technology, period, carrier, flow (signed, per unit of activity) incl. main in/out and capture
     emission_factor: pd.DataFrame  # technology, period, co2 (kt per GWh of activity: net atmospheric)
     corridors: pd.DataFrame
+    #: (P,) True for the leading periods declared history (setting ``historical_periods``): no investment there
+    historical: np.ndarray = None
     reuse: Reuse = field(default_factory=Reuse)
 
     @property
@@ -154,6 +156,7 @@ class ModelData:
         years = economics.period_years(periods, settings.get("last_period_years"))
         weights = economics.discount_weights(periods, years, float(settings["discount_rate"]), int(settings["base_year"]))
         time = case["time_steps"].copy()
+        historical = np.isin(periods, np.asarray(settings.get("historical_periods") or [], dtype=np.int64))
 
         technologies = case["technologies"].set_index("technology", drop=False).copy()
         technologies["wacc"] = technologies["wacc"].fillna(float(settings["discount_rate"]))
@@ -163,15 +166,16 @@ class ModelData:
         tech_period = tech_period.fillna({name: schema.column(name).default for name in PERIOD_PARAMETERS})
         carriers = case["carriers"].set_index("carrier", drop=False)
 
+        fleet = _fleet(case)
         existing = reuse(
             "existing",
-            (case["capacities"], technologies[["lifetime_years", "duration_h"]], periods),
-            lambda: _active_existing(case["capacities"].copy(), technologies, periods),
+            (fleet, technologies[["lifetime_years", "duration_h"]], periods),
+            lambda: _active_existing(fleet, technologies, periods),
         )
         capacity_keys, build_keys = reuse(
             "capacity_sets",
-            (case["capacity_limits"], technologies[["technology", "expandable", "lifetime_years"]], existing, tuple(case.regions), periods),
-            lambda: _capacity_sets(case, technologies, existing, periods),
+            (case["capacity_limits"], technologies[["technology", "expandable", "lifetime_years"]], existing, tuple(case.regions), periods, historical),
+            lambda: _capacity_sets(case, technologies, existing, periods, historical),
         )
         flows, emission_factor = reuse(
             "conversion_flows",
@@ -202,6 +206,7 @@ class ModelData:
             flows=flows,
             emission_factor=emission_factor,
             corridors=corridors,
+            historical=historical,
             reuse=reuse,
         )
 
@@ -405,12 +410,23 @@ def _active_existing(existing: pd.DataFrame, technologies: pd.DataFrame, periods
     return result[result["capacity_GW"] > 0].reset_index(drop=True)
 
 
-def _capacity_sets(case: Case, technologies: pd.DataFrame, existing: pd.DataFrame, periods: np.ndarray):
-    """Sparse sets: where capacity may be built (build_keys) and where it may stand (capacity_keys)."""
+def _fleet(case: Case) -> pd.DataFrame:
+    """Existing capacity by build year: ``capacities.csv`` and ``committed_capacity.csv`` (built or under construction
+    since), which stand alike (technology, region, build_year, capacity_GW, energy_capacity_GWh)."""
+    columns = ["technology", "region", "build_year", "capacity_GW", "energy_capacity_GWh"]
+    parts = [frame[columns] for frame in (case["capacities"], case["committed_capacity"]) if not frame.empty]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].copy()
+
+
+def _capacity_sets(case: Case, technologies: pd.DataFrame, existing: pd.DataFrame, periods: np.ndarray, historical: np.ndarray):
+    """Sparse sets: where capacity may be built (build_keys; never in a historical period) and where it may stand
+    (capacity_keys)."""
     regions = case.regions
     expandable = technologies.loc[technologies["expandable"], "technology"]
     pairs = pd.DataFrame({"technology": np.repeat(expandable.to_numpy(), len(regions)), "region": np.tile(np.asarray(regions, dtype=object), len(expandable))})
-    grid = cross_periods(pairs, periods)
+    grid = cross_periods(pairs, periods[~historical])
     cap_max = period_lookup(case["capacity_limits"], grid, "capacity_max_GW", ["technology", "region"])
     new_max = period_lookup(case["capacity_limits"], grid, "capacity_new_max_GW", ["technology", "region"])
     buildable = ~((cap_max == 0) | (new_max == 0))

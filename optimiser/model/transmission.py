@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from .. import economics
 from .data import PER_KW_TO_BN_PER_GW, cross_periods, vintage_pairs
@@ -18,11 +19,20 @@ def add_corridors(model) -> None:
     grid = cross_periods(corridors[["corridor"]], periods)
     grid = grid.join(corridors.set_index("corridor"), on="corridor")
 
-    # existing capacity stands while build_year <= p < build_year + lifetime
+    # existing capacity stands while build_year <= p < build_year + lifetime; so does committed capacity (built or under
+    # construction since: committed_corridors.csv), each addition by its own build year
     existing = np.where(economics.active(grid["build_year"], grid["lifetime_years"], grid["period"]), grid["capacity_GW"], 0.0)
+    committed = data.case["committed_corridors"]
+    if not committed.empty:
+        additions = cross_periods(committed[["corridor", "build_year", "capacity_GW"]], periods)
+        lifetime = corridors.set_index("corridor")["lifetime_years"].reindex(additions["corridor"]).to_numpy()
+        additions = additions[np.asarray(economics.active(additions["build_year"], lifetime, additions["period"]))]
+        standing = additions.groupby(["corridor", "period"])["capacity_GW"].sum()
+        existing = existing + standing.reindex(pd.MultiIndex.from_frame(grid[["corridor", "period"]])).fillna(0.0).to_numpy()
 
-    # new capacity: expandable corridors in every period
-    build = grid.loc[grid["expandable"], ["corridor", "period"]].reset_index(drop=True)
+    # new capacity: expandable corridors in every period that is not history
+    historical = data.periods[data.historical].astype(np.int64)
+    build = grid.loc[grid["expandable"] & ~grid["period"].isin(historical), ["corridor", "period"]].reset_index(drop=True)
     capacity_new = lp.add_variables("corridor_capacity_new", build, units="GW", doc="Corridor capacity built in the period")
 
     # which (vintage, period) pairs stand

@@ -7,6 +7,7 @@ concatenated along a ``scenario`` dimension)::
 
     ds = pp.load("results/example.nc")                  # checked; time dimension summarised away
     table = pp.make_schedule(ds, by="national")         # one row per technology and period
+    credibility = pp.make_credibility(ds)               # the results beside the case's references.csv
     roadmap = pp.make_roadmap(ds)                       # first built, reaches scale, peak, phase-out, term
     tables = pp.make_tables(ds)                         # every table, by name
     pp.write_tables(tables, "results/example", formats=("csv", "xlsx", "md"))
@@ -23,6 +24,7 @@ Bad input raises :class:`PostprocessError` (a :class:`optimiser.results.ResultsF
 from __future__ import annotations
 
 from .common import PostprocessError, combine, load, prepare, summarise
+from .credibility import make_credibility
 from .iamc import TECHNOLOGY_MAP, export_iamc, mapping_table, to_iamc, write_iamc
 from .milestones import MILESTONES, compare_milestones
 from .palette import colour, colours
@@ -78,6 +80,7 @@ __all__ = [
     "make_ccus",
     "make_corridor_expansion",
     "make_corridors",
+    "make_credibility",
     "make_costs",
     "make_headline",
     "make_hydrogen_pipelines",

@@ -44,6 +44,9 @@ STATIC = (
     "corridor_region_from",
     "corridor_region_to",
     "corridor_length_km",
+    "period_label",
+    "period_historical",
+    *(f"reference_{column}" for column in ("quantity", "technologies", "period", "value", "low", "high", "unit", "tolerance", "kind", "label", "source")),
 )
 #: fossil fuel names used to classify technologies when the results file lacks carrier CO2 contents
 FOSSIL_NAMES = {"coal", "gas", "natural_gas", "oil", "lignite", "diesel", "lng", "petroleum", "fuel_oil"}
@@ -107,6 +110,17 @@ def settings(ds: xr.Dataset) -> dict:
     except yaml.YAMLError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def period_labels(ds: xr.Dataset) -> pd.Series:
+    """The years each period stands for ("2025-2029"), by period; the label alone for results written before labels."""
+    periods = [int(p) for p in ds["period"].values]
+    if "period_label" in ds:
+        labels = ds["period_label"]
+        if SCENARIO in labels.dims:
+            labels = labels.isel({SCENARIO: 0})
+        return pd.Series([str(v) for v in labels.values], index=periods)
+    return pd.Series([str(p) for p in periods], index=periods)
 
 
 def carrier_names(ds: xr.Dataset) -> dict:

@@ -17,7 +17,7 @@ import pandas as pd
 import xarray as xr
 
 from .. import __version__
-from .common import SCENARIO, case_name, prepare, scenario_attrs
+from .common import SCENARIO, case_name, period_labels, prepare, scenario_attrs
 from .roadmap import TERM_LABELS, TERMS
 from .schedule import TABLE_TITLES, make_tables, write_tables
 
@@ -130,6 +130,30 @@ def milestones_html(milestones: pd.DataFrame) -> str:
     return html_table(table)
 
 
+def credibility_html(ds: xr.Dataset, credibility: pd.DataFrame) -> str:
+    """The credibility table and how periods and historical costs read."""
+    parts = []
+    if "period_label" in ds:
+        labels = period_labels(ds)
+        historical = [int(p) for p, h in zip(ds["period"].values, np.atleast_1d(ds["period_historical"].values)) if h] if "period_historical" in ds else []
+        text = ", ".join(f"{p} stands for {label}" for p, label in labels.items() if str(p) != label)
+        if text:
+            parts.append(f"<p class='meta'>Periods are labelled by their first year: {html.escape(text)}; each period's model year "
+                         "is representative of every year it stands for.</p>")
+        if historical:
+            attrs = scenario_attrs(ds)
+            costs = "; ".join(f"{_fmt(a.get('objective_historical'))} of {_fmt(a.get('objective'))} bn CNY" for a in attrs.values())
+            parts.append(f"<p class='meta'>Historical period(s) {', '.join(map(str, historical))}: the recorded fleet, no investment; "
+                         f"their costs ({html.escape(costs)}) are reported apart from the pathway's.</p>")
+    if credibility.empty:
+        parts.append("<p>The case has no references.csv: nothing to compare with.</p>")
+        return "".join(parts)
+    table = credibility.copy()
+    table["within"] = table["within"].map(lambda v: None if v is None or pd.isna(v) else bool(v))
+    parts.append(html_table(table))
+    return "".join(parts)
+
+
 def roadmap_html(roadmap: pd.DataFrame) -> str:
     if roadmap.empty:
         return "<p>No technology is installed.</p>"
@@ -188,6 +212,7 @@ def render(ds: xr.Dataset, tables: dict, plots: list) -> str:
     sections = [
         ("headline", "Headline figures"),
         ("milestones", "Against the seeds' milestones"),
+        ("credibility", "Credibility"),
         ("roadmap", "Technology roadmap"),
         ("plots", "Plots"),
         ("tables", "Schedule tables"),
@@ -205,6 +230,8 @@ def render(ds: xr.Dataset, tables: dict, plots: list) -> str:
         "46 % in 2030 and 85 % in 2060; seeds 000 and 002: CO2 peak before 2030, carbon neutrality by 2060; seed 002: "
         "0.5-1.0 Gt CO2/yr of CCUS). A case that is not China-wide can only be read for its shape.</p>",
         milestones_html(tables.get("milestones", pd.DataFrame())),
+        "<h2 id='credibility'>Credibility: the results beside the record, milestones and published studies</h2>",
+        credibility_html(ds, tables.get("credibility", pd.DataFrame())),
         "<h2 id='roadmap'>Technology roadmap</h2>",
         roadmap_html(tables.get("roadmap", pd.DataFrame())),
         "<h2 id='plots'>Plots</h2>",
@@ -219,7 +246,7 @@ def render(ds: xr.Dataset, tables: dict, plots: list) -> str:
         body.append("<p>No plots.</p>")
     body.append("<h2 id='tables'>Schedule tables</h2>")
     for key, table in tables.items():
-        if key in ("headline", "milestones", "roadmap"):
+        if key in ("headline", "milestones", "credibility", "roadmap"):
             continue
         title = TABLE_TITLES.get(key, key)
         if len(table) > 40:

@@ -17,6 +17,7 @@ import pandas as pd
 import xarray as xr
 
 from .common import (
+    period_labels,
     SCENARIO,
     PostprocessError,
     carrier_names,
@@ -35,6 +36,7 @@ BY = ("national", "region")
 TABLE_TITLES = {
     "headline": "Headline figures",
     "milestones": "Comparison with the seeds' milestones",
+    "credibility": "Credibility: the results beside the record, milestones and published studies",
     "schedule": "Technology schedule",
     "roadmap": "Technology roadmap",
     "corridor_expansion": "Corridor expansion",
@@ -150,6 +152,7 @@ def make_schedule(ds: xr.Dataset, by: str = "national", keep_zero: bool = False)
     table = table.join(techs[["type", "carrier_out", "capacity_unit", "output_unit", "fossil"]], on="technology")
     table = table.rename(columns={"carrier_out": "carrier"})
     table["non_carbon"] = ~table.pop("fossil")
+    table["years"] = period_labels(ds).reindex(table["period"]).to_numpy()
     conversion = table["type"] != "storage"
     group = _keys(ds, region, "period") + ["carrier"]
     supply = table["annual_output"].where(conversion, 0.0).groupby([table[g] for g in group]).transform("sum")
@@ -159,7 +162,7 @@ def make_schedule(ds: xr.Dataset, by: str = "national", keep_zero: bool = False)
         used = activity.groupby(table["technology"]).transform("max") > TOLERANCE
         table = table[used]
     columns = keys[:-2] + [
-        "technology", "period", "type", "carrier", "capacity_unit", "new_capacity", "installed_capacity", "retired_capacity",
+        "technology", "period", "years", "type", "carrier", "capacity_unit", "new_capacity", "installed_capacity", "retired_capacity",
         "new_energy_GWh", "installed_energy_GWh", "investment_bn_CNY", "annual_output", "output_unit", "capacity_factor",
         "supply_share", "non_carbon",
     ]
@@ -468,6 +471,7 @@ def make_headline(ds: xr.Dataset) -> pd.DataFrame:
 
 def make_tables(ds: xr.Dataset, by: str = "national") -> dict[str, pd.DataFrame]:
     """Every table of the schedule, by name (empty tables are left out)."""
+    from .credibility import make_credibility
     from .milestones import compare_milestones
     from .roadmap import make_roadmap
 
@@ -476,6 +480,7 @@ def make_tables(ds: xr.Dataset, by: str = "national") -> dict[str, pd.DataFrame]
     tables = {
         "headline": headline,
         "milestones": compare_milestones(headline),
+        "credibility": make_credibility(ds),
         "schedule": make_schedule(ds, by=by),
         "roadmap": make_roadmap(ds),
         "corridor_expansion": make_corridor_expansion(ds),

@@ -1,0 +1,161 @@
+"""A historical first period, committed capacity and period labels, on a case worked out by hand.
+
+One region, periods 2020 and 2030 of 10 years each, r = 0, one time step standing for the whole year (8760 h),
+demand 8 GW flat (70.08 TWh/yr) in both periods.
+    coal: 10 GW built 2000 (lifetime 50, stands throughout), no capex paid (existing), running 300 CNY/MWh = 3e-4 bn/GWh
+    wind: capex 10000 CNY/kW over 20 years = 0.5 bn CNY per GW and year (r = 0), availability 0.5, no running cost
+A GW of wind saves 0.5 x 8760 GWh x 3e-4 = 1.314 bn/yr of coal and costs 0.5 bn/yr: wind is built until it covers
+all demand, 8 GW / 0.5 = 16 GW.
+* Free 2020: 16 GW of wind built in 2020 (stands 2020-2039): 16 x 0.5 x 20 years = 160 bn CNY; coal idle.
+* 2020 historical: no investment in 2020, coal serves 70,080 GWh x 3e-4 = 21.024 bn/yr x 10 = 210.24 bn; 16 GW of
+  wind built in 2030: 16 x 0.5 x 10 = 80 bn. Total 290.24 bn, 130.24 more than the free case.
+* Plus 4 GW of wind committed (under construction, in service 2025): it stands in 2030 at no capital cost, so only
+  12 GW are built in 2030: 210.24 + 12 x 0.5 x 10 = 270.24 bn.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pytest import approx
+
+import optimiser
+from casebuilder import solve_case, write_case
+
+FREE, HISTORICAL, COMMITTED = 160.0, 290.24, 270.24
+
+
+def history_case(folder, settings=None, **extra):
+    tables = dict(
+        periods=[{"period": 2020}, {"period": 2030}],
+        regions=[{"region": "A"}],
+        carriers=[{"carrier": "electricity"}],
+        technologies=[
+            {"technology": "coal", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 50, "wacc": 0.0},
+            {"technology": "wind", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 20, "wacc": 0.0, "availability_max": 0.5},
+        ],
+        technology_periods=[
+            {"technology": "coal", "period": 2020, "capex_CNY_per_kW": 5000, "vom_CNY_per_MWh": 300},
+            {"technology": "wind", "period": 2020, "capex_CNY_per_kW": 10000},
+        ],
+        capacities=[{"technology": "coal", "region": "A", "build_year": 2000, "capacity_GW": 10}],
+        time_steps=[{"time": 0, "weight_h": 8760, "duration_h": 1}],
+        demand=[{"carrier": "electricity", "region": "A", "period": p, "demand_TWh": 70.08} for p in (2020, 2030)],
+    )
+    tables.update(extra)
+    return write_case(folder, settings={"last_period_years": 10, **(settings or {})}, **tables)
+
+
+def wind(ds, variable, period):
+    return float(ds[variable].sel(technology="wind", region="A", period=period))
+
+
+def test_free_first_period_invests_at_once(tmp_path):
+    ds, _, solution = solve_case(history_case(tmp_path / "free"))
+    assert solution.objective == approx(FREE)
+    assert wind(ds, "capacity_new", 2020) == approx(16)
+
+
+def test_historical_first_period_keeps_the_recorded_fleet(tmp_path):
+    ds, model, solution = solve_case(history_case(tmp_path / "history", settings={"historical_periods": [2020]}))
+    # no investment variable exists for the historical period, its capacities are the input's
+    assert 2020 not in set(model.lp.variables["capacity_new"].keys["period"])
+    assert ("wind", "A", 2020) not in model.pyomo.capacity_new_index
+    assert float(ds["capacity"].sel(technology="coal", region="A", period=2020)) == approx(10)
+    assert wind(ds, "capacity", 2020) == approx(0)
+    assert wind(ds, "capacity_new", 2030) == approx(16)
+    # the objective differs from the free case by what was worked out by hand
+    assert solution.objective == approx(HISTORICAL)
+    assert solution.objective - FREE == approx(130.24)
+    # the historical period's costs are reported apart
+    assert ds.attrs["objective_historical"] == approx(210.24)
+    assert ds.attrs["objective_pathway"] == approx(80.0)
+    assert list(ds["period_historical"].values) == [1, 0]
+    # period labels say which years a period stands for
+    assert list(ds["period_label"].values) == ["2020-2029", "2030-2039"]
+
+
+def test_committed_capacity_stands_from_its_year_and_cannot_be_unbuilt(tmp_path):
+    committed = [{"technology": "wind", "region": "A", "build_year": 2025, "capacity_GW": 4, "status": "under_construction",
+                  "source": "test: a 4 GW wind farm under construction"}]
+    ds, model, solution = solve_case(history_case(tmp_path / "committed", settings={"historical_periods": [2020]}, committed_capacity=committed))
+    assert wind(ds, "capacity", 2020) == approx(0)  # not yet built in 2020
+    assert wind(ds, "capacity", 2030) == approx(16) and wind(ds, "capacity_new", 2030) == approx(12)
+    assert solution.objective == approx(COMMITTED)
+    # it is a lower bound of installed capacity in 2030: the optimiser cannot un-build it
+    assert model.pyomo.capacity["wind", "A", 2030].lb == approx(4)
+
+
+def test_committed_capacity_retires_by_its_lifetime(tmp_path):
+    # wind lives 20 years: a unit in service in 2025 stands in 2030 and 2040, not in 2045 (2025 + 20)
+    committed = [{"technology": "wind", "region": "A", "build_year": 2025, "capacity_GW": 4, "status": "in_service", "source": "test"}]
+    path = history_case(tmp_path / "lifetime", periods=[{"period": p} for p in (2020, 2030, 2040, 2045)], committed_capacity=committed,
+                        demand=[{"carrier": "electricity", "region": "A", "period": p, "demand_TWh": 70.08} for p in (2020, 2030, 2040, 2045)])
+    model = optimiser.build_model(optimiser.load_case(path), pyomo=False)
+    standing = model.data.existing.query("technology == 'wind'").set_index("period")["capacity_GW"]
+    assert standing.to_dict() == {2030: 4.0, 2040: 4.0}
+
+
+def test_committed_rows_need_a_source_and_history_must_lead(tmp_path):
+    committed = [{"technology": "wind", "region": "A", "build_year": 2025, "capacity_GW": 4, "status": "in_service", "source": ""}]
+    with pytest.raises(optimiser.InputError) as error:
+        optimiser.load_case(history_case(tmp_path / "nosource", committed_capacity=committed))
+    assert "committed_capacity.csv" in error.value.report() and "source" in error.value.report()
+    with pytest.raises(optimiser.InputError, match="historical_periods"):
+        optimiser.load_case(history_case(tmp_path / "late", settings={"historical_periods": [2030]}))
+    with pytest.raises(optimiser.InputError, match="capacity_min_GW"):
+        optimiser.load_case(history_case(tmp_path / "minimum", settings={"historical_periods": [2020]},
+                                         capacity_limits=[{"technology": "wind", "region": "A", "period": 2020, "capacity_min_GW": 1}]))
+
+
+def test_committed_corridor_capacity(tmp_path):
+    """Two regions: B has demand 8 GW in 2030 and may build nothing; a committed 5 GW line (in service 2025) joins them.
+    In 2030 the line stands at 5 GW without capital cost; 3 GW more are built (capex 100 CNY/kW/km over 100 km,
+    lifetime 40: 10000 CNY/kW / 40 years = 0.25 bn CNY per GW and year x 10 years = 2.5 bn per GW): 7.5 bn."""
+    path = history_case(
+        tmp_path / "corridor", settings={"historical_periods": [2020]},
+        regions=[{"region": "A"}, {"region": "B"}],
+        demand=[{"carrier": "electricity", "region": r, "period": p, "demand_TWh": 70.08 if r == "B" else 0.0} for p in (2030,) for r in ("A", "B")]
+        + [{"carrier": "electricity", "region": "A", "period": 2020, "demand_TWh": 70.08}],
+        corridors=[{"corridor": "A-B", "carrier": "electricity", "region_from": "A", "region_to": "B", "length_km": 100,
+                    "capex_CNY_per_kW_km": 100, "wacc": 0.0, "lifetime_years": 40}],
+        committed_corridors=[{"corridor": "A-B", "build_year": 2025, "capacity_GW": 5, "status": "in_service", "source": "test"}],
+        capacity_limits=[{"technology": t, "region": "B", "capacity_max_GW": 0} for t in ("coal", "wind")],
+    )
+    ds, model, solution = solve_case(path)
+    assert float(ds["corridor_capacity"].sel(corridor="A-B", period=2020)) == approx(0)
+    assert float(ds["corridor_capacity"].sel(corridor="A-B", period=2030)) == approx(8)
+    assert float(ds["corridor_capacity_new"].sel(corridor="A-B", period=2030)) == approx(3)
+    assert float(ds["cost"].sel(component="capex", period=2030)) - 16 * 0.5 * 10 == approx(7.5)
+    assert np.all(model.lp.variables["corridor_capacity_new"].keys["period"] == 2030)
+
+
+def test_credibility_table_sets_the_results_beside_the_references(tmp_path):
+    """references.csv rows and what the hand-worked historical case gives for them:
+    coal's share of 2020 generation is 100 % (the record says 97 %, tolerance 3 pp: within), 2020 generation 70.08 TWh
+    (record 74, tolerance 5 %: -5.3 %, not within), wind capacity 2030 16 GW (a study's range 10..12 GW: above)."""
+    from optimiser import postprocess as pp
+
+    references = [
+        {"quantity": "generation_share", "technologies": "coal", "period": 2020, "value": 97, "unit": "%", "tolerance": 3, "kind": "record",
+         "label": "stats", "source": "test record"},
+        {"quantity": "generation_total", "technologies": "", "period": 2020, "value": 74, "unit": "TWh/yr", "tolerance": 5, "kind": "record",
+         "label": "stats", "source": "test record"},
+        {"quantity": "capacity", "technologies": "wind", "period": 2030, "low": 10, "high": 12, "unit": "GW", "kind": "study",
+         "label": "a study", "source": "test study"},
+    ]
+    path = history_case(tmp_path / "refs", settings={"historical_periods": [2020]}, references=references)
+    ds, _, _ = solve_case(path)
+    table = pp.make_credibility(pp.prepare(ds)).set_index("quantity")
+    assert table.loc["generation_share", "model"] == approx(100) and table.loc["generation_share", "difference"] == "+3.0 pp"
+    assert table.loc["generation_share", "within"] == True  # noqa: E712 (a numpy bool in the frame)
+    assert table.loc["generation_total", "model"] == approx(70.08) and table.loc["generation_total", "difference"] == "-5.3 %"
+    assert table.loc["generation_total", "within"] == False  # noqa: E712
+    assert table.loc["capacity", "model"] == approx(16) and table.loc["capacity", "difference"] == "above the range"
+    assert table.loc["capacity", "within"] == False  # noqa: E712
+    written = pp.postprocess(ds, tmp_path / "report", plots=False)
+    assert (tmp_path / "report" / "credibility.csv") in written
+    report = (tmp_path / "report" / "report.html").read_text()
+    assert "Credibility" in report and "2020 stands for 2020-2029" in report and "reported apart" in report
+    schedule = (tmp_path / "report" / "schedule_national.csv").read_text()
+    assert "2030-2039" in schedule
