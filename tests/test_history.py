@@ -159,3 +159,24 @@ def test_credibility_table_sets_the_results_beside_the_references(tmp_path):
     assert "Credibility" in report and "2020 stands for 2020-2029" in report and "reported apart" in report
     schedule = (tmp_path / "report" / "schedule_national.csv").read_text()
     assert "2030-2039" in schedule
+
+
+def test_corridor_costs_follow_their_corridor_when_history_has_no_builds(tmp_path):
+    """Regions B and C each need 8 GW in 2030 and can build nothing; A builds wind. A-B is 100 km, A-C 200 km long,
+    capex 100 CNY/kW/km, lifetime 40, r = 0: 0.25 and 0.5 bn CNY per GW and year. 8 GW on each over 10 years:
+    (8 x 0.25 + 8 x 0.5) x 10 = 60 bn CNY of corridor capex in 2030 (a historical 2020 has no corridor builds, so the
+    builds of each corridor must still carry that corridor's cost)."""
+    regions = ("A", "B", "C")
+    path = history_case(
+        tmp_path / "two_corridors", settings={"historical_periods": [2020]},
+        regions=[{"region": r} for r in regions],
+        demand=[{"carrier": "electricity", "region": "A", "period": 2020, "demand_TWh": 70.08}]
+        + [{"carrier": "electricity", "region": r, "period": 2030, "demand_TWh": 70.08} for r in ("B", "C")],
+        corridors=[{"corridor": f"A-{r}", "carrier": "electricity", "region_from": "A", "region_to": r, "length_km": km,
+                    "capex_CNY_per_kW_km": 100, "wacc": 0.0, "lifetime_years": 40} for r, km in (("B", 100), ("C", 200))],
+        capacity_limits=[{"technology": t, "region": r, "capacity_max_GW": 0} for t in ("coal", "wind") for r in ("B", "C")],
+    )
+    ds, _, solution = solve_case(path)
+    assert float(ds["corridor_capacity_new"].sel(corridor="A-C", period=2030)) == approx(8)
+    wind_capex = 32 * 0.5 * 10  # 32 GW of wind in A for 16 GW of demand
+    assert float(ds["cost"].sel(component="capex", period=2030)) - wind_capex == approx(60.0)

@@ -266,17 +266,24 @@ def build(lp: LinearProgram, data, name: str) -> pyo.ConcreteModel:
         offsets = np.array([family.offset for family in families])
 
         def column_var(columns: np.ndarray) -> list:
-            """The VarData of each column (made on demand)."""
+            """The VarData of each column (those not made yet are made in bulk, per family)."""
             owner = np.searchsorted(offsets, columns, side="right") - 1
             out = [None] * len(columns)
-            for f in np.unique(owner):
+            for f in np.unique(owner).tolist():
                 var = variables[families[f].name]
                 chosen = np.flatnonzero(owner == f)
-                positions = columns[chosen] - families[f].offset
-                labels = var._family_index.labels() if len(chosen) > 64 else None
-                for i, position in zip(chosen.tolist(), positions.tolist()):
-                    label = labels[position] if labels is not None else _label_at(var._family_index, position)
-                    out[i] = var[label]
+                positions = (columns[chosen] - families[f].offset).tolist()
+                if len(chosen) > 64:
+                    labels = var._family_index.labels()
+                    labels = [labels[position] for position in positions]
+                else:
+                    labels = [_label_at(var._family_index, position) for position in positions]
+                data = var._data
+                missing = [(position, label) for position, label in zip(positions, labels) if label not in data]
+                if missing:
+                    var._make(np.array([m[0] for m in missing]), [m[1] for m in missing])
+                for i, label in zip(chosen.tolist(), labels):
+                    out[i] = data[label]
             return out
 
         start = 0

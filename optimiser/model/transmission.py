@@ -67,7 +67,12 @@ def add_corridors(model) -> None:
 
     # costs: capex per kW-km as an annuity while standing; fixed O&M as a share of capex on installed capacity
     per_gw = (grid["capex_CNY_per_kW_km"] * grid["length_km"]).to_numpy() * PER_KW_TO_BN_PER_GW
-    build_cost = per_gw[grid.index[grid["expandable"]]] * grid.loc[grid["expandable"], "annuity"].to_numpy()
+    # annuity of one GW built on each row of ``build`` (looked up by corridor: build has no row in historical periods)
+    by_corridor = corridors.set_index("corridor")
+    build_cost = (
+        (by_corridor["capex_CNY_per_kW_km"] * by_corridor["length_km"] * by_corridor["annuity"]).reindex(build["corridor"]).to_numpy()
+        * PER_KW_TO_BN_PER_GW
+    )
     pair_cost = build_cost[pairs["_build"].to_numpy()] * data.weight_of(pairs["period"])
     fom = per_gw * grid["fom_fraction"].to_numpy() * data.weight_of(keys["period"])
     for period in periods:
