@@ -18,7 +18,7 @@ import yaml
 from . import __version__
 from .atomic import atomic_path
 from .model import Model
-from .model.data import GWH_TO_TWH
+from .model.data import GWH_TO_TWH, lookup
 from .model.storage import days_of_retention
 from .solve import Solution
 
@@ -148,7 +148,16 @@ def extract(model: Model, solution: Solution) -> xr.Dataset:
     retired = (previous + ds["capacity_new"] - ds["capacity"]).clip(min=0.0)
     retired[{"period": 0}] = 0.0
     ds["capacity_retired"] = retired.where(np.abs(retired) > 1e-9, 0.0).assign_attrs(
-        _attrs("GW", "Capacity that reached the end of its life since the previous period")
+        _attrs("GW", "Capacity retired since the previous period (end of life, or early)")
+    )
+    early = xr.zeros_like(ds["capacity"])
+    if "capacity_existing" in lp.variables:
+        kept = lp.variables["capacity_existing"]
+        standing = lookup(data.existing, kept.keys, "capacity_GW", ["technology", "region", "period"])
+        stub = type(kept)("capacity_retired_early", kept.keys, False, lp.n_time, "GW", "")
+        early = _dense(stub, np.nan_to_num(standing) - lp.values(kept, x), coords)
+    ds["capacity_retired_early"] = early.where(np.abs(early) > 1e-9, 0.0).assign_attrs(
+        _attrs("GW", "Existing capacity standing by its lifetime but retired early (stranded), in the period")
     )
 
     storage_energy = xr.zeros_like(ds["capacity"])

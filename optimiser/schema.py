@@ -309,6 +309,24 @@ TABLES: tuple[Table, ...] = (
                 default="",
                 choices=CARBON_ENDS,
             ),
+            Column(
+                "early_retirement",
+                "bool",
+                "May existing capacity (capacities.csv, committed_capacity.csv) be retired before the end of its life when "
+                "keeping it costs more than it is worth (it then saves its fixed O&M)? Never in a historical period.",
+                required=False,
+                default=False,
+            ),
+            Column(
+                "firm_capacity_credit",
+                "float",
+                "Share of installed (power) capacity that counts as firm towards a reserve margin (reserve_margins.csv); "
+                "blank = none.",
+                "1",
+                required=False,
+                default=0.0,
+                bounds=FRACTION,
+            ),
             Column("description", "str", "Free text.", required=False, default=""),
         ),
         key=("technology",),
@@ -490,6 +508,24 @@ TABLES: tuple[Table, ...] = (
             Column("energy_max_TWh", "float", "Maximum annual output.", "TWh/yr", bounds=NONNEGATIVE),
         ),
         key=("technology", "region", "period"),
+        required=False,
+    ),
+    Table(
+        "reserve_margins",
+        "Capacity adequacy: in each area and period, firm capacity (installed capacity x `firm_capacity_credit` of "
+        "technologies.csv, in the area's regions, plus `import_credit` x the capacity of electricity corridors into the "
+        "area) at least (1 + margin) x the area's coincident peak of exogenous electricity demand over the time steps.",
+        (
+            Column("area", "str", "Area name: a region, or a group of regions named in `regions`."),
+            Column("regions", "str", "Regions of the area, separated by spaces; blank = the area is the region of that name.",
+                   required=False, default=""),
+            Column("period", "int", "Period; blank = every period.", "year", required=False, ref="period"),
+            Column("margin", "float", "Reserve margin over the peak.", "1", bounds=(0.0, True, 1.0, True)),
+            Column("import_credit", "float", "Share of the capacity of corridors into the area that counts as firm.", "1",
+                   required=False, default=0.0, bounds=FRACTION),
+            Column("source", "str", "Where the margin comes from.", required=False, default=""),
+        ),
+        key=("area", "period"),
         required=False,
     ),
     Table(

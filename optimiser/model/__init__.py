@@ -8,7 +8,8 @@ Order of assembly (:func:`build_model`):
 3. :mod:`.investment` adds capacity and its vintages for technologies;
 4. :mod:`.generation`, :mod:`.storage`, :mod:`.transmission` add operation, their terms
    in the balances and CO2 rows, and their costs;
-5. :mod:`.policy` adds caps and taxes.
+5. :mod:`.adequacy` adds reserve margins (firm capacity over peak demand);
+6. :mod:`.policy` adds caps and taxes.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def build_model(case: Case, pyomo: bool = True, previous: Model | None = None) -
     the model is the same either way.
     """
     from ..timeagg import aggregate
-    from . import balance, extensions, generation, investment, policy, pyomo_model, storage, transmission
+    from . import adequacy, balance, extensions, generation, investment, policy, pyomo_model, storage, transmission
 
     start = time.perf_counter()
     with python_strings():
@@ -74,6 +75,7 @@ def build_model(case: Case, pyomo: bool = True, previous: Model | None = None) -
         generation.add_conversion(model)
         storage.add_storage(model)
         transmission.add_corridors(model)
+        adequacy.add_reserve_margins(model)
         policy.add_caps_and_taxes(model)
         lp.finish()
     model.timings["build_arrays_s"] = time.perf_counter() - start

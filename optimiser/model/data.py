@@ -128,6 +128,8 @@ class ModelData:
     corridors: pd.DataFrame
     #: (P,) True for the leading periods declared history (setting ``historical_periods``): no investment there
     historical: np.ndarray = None
+    #: existing capacity by build year: capacities.csv + committed_capacity.csv (technology, region, build_year, capacity_GW, ...)
+    fleet: pd.DataFrame = None
     reuse: Reuse = field(default_factory=Reuse)
 
     @property
@@ -207,6 +209,7 @@ class ModelData:
             emission_factor=emission_factor,
             corridors=corridors,
             historical=historical,
+            fleet=fleet,
             reuse=reuse,
         )
 
@@ -262,6 +265,21 @@ class ModelData:
             "limits", (column, keys[["technology", "region", "period"]], table),
             lambda: period_lookup(table, keys, column, ["technology", "region"]),
         )
+
+    def entering(self, keys: pd.DataFrame) -> np.ndarray:
+        """Existing capacity (GW) that stands in each (technology, region, period) of ``keys`` but did not stand in the
+        period before (committed capacity coming into service); in the first period, all that stands."""
+        fleet = self.fleet
+        if fleet is None or fleet.empty or len(keys) == 0:
+            return np.zeros(len(keys))
+        lifetime = self.technologies["lifetime_years"].reindex(fleet["technology"]).to_numpy()
+        crossed = cross_periods(fleet.assign(_end=fleet["build_year"].to_numpy() + lifetime), self.periods)
+        index = pd.Index(self.periods).get_indexer(crossed["period"])
+        before = np.where(index > 0, self.periods[np.maximum(index - 1, 0)], -np.inf)
+        stands_now = (crossed["build_year"] <= crossed["period"]) & (crossed["period"] < crossed["_end"])
+        stood_before = (crossed["build_year"] <= before) & (before < crossed["_end"]) & (index > 0)
+        new = crossed[stands_now & ~stood_before].groupby(["technology", "region", "period"])["capacity_GW"].sum().reset_index()
+        return np.nan_to_num(lookup(new, keys, "capacity_GW", ["technology", "region", "period"]))
 
     def vintage_pairs(self, build_keys: pd.DataFrame) -> pd.DataFrame:
         """(technology, region, vintage, period, _build) for every period in which a vintage of ``build_keys`` stands

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from .data import PER_KW_TO_BN_PER_GW, lookup
 
@@ -18,18 +19,26 @@ def add_capacity(model) -> None:
 
     keys = data.capacity_keys
     existing = np.nan_to_num(lookup(data.existing, keys, "capacity_GW", ["technology", "region", "period"]))
+    historical = data.historical[pd.Index(data.periods).get_indexer(keys["period"])]
+    retirable = data.tech_static(keys, "early_retirement").astype(bool) & (existing > 0) & ~historical
+    # a retirable (technology, region) keeps its existing capacity in a variable in every period it has some, so that
+    # what was retired stays retired (historical periods included: there it is fixed)
+    retirable = pd.Series(retirable).groupby([keys["technology"], keys["region"]]).transform("any").to_numpy() & (existing > 0)
     cap_max = data.limits(keys, "capacity_max_GW")
     upper = np.where(np.isnan(cap_max), np.inf, np.fmax(cap_max, existing))
-    capacity = lp.add_variables("capacity", keys, lower=existing, upper=upper, units="GW", doc="Installed capacity")
+    capacity = lp.add_variables("capacity", keys, lower=np.where(retirable, 0.0, existing), upper=upper, units="GW", doc="Installed capacity")
 
-    # capacity[t,r,p] - sum_{v <= p < v + L} capacity_new[t,r,v] = existing[t,r,p]
+    # capacity[t,r,p] - sum_{v <= p < v + L} capacity_new[t,r,v] (- capacity_existing[t,r,p] where retirable) = existing[t,r,p] (0 where retirable)
     vintage = lp.add_constraints(
-        "capacity_vintage", keys, "==", existing, units="GW", doc="Installed = existing standing + new builds standing"
+        "capacity_vintage", keys, "==", np.where(retirable, 0.0, existing), units="GW",
+        doc="Installed = existing standing (or kept, where it may retire early) + new builds standing",
     )
     everyone = np.arange(len(keys))
     vintage.add(capacity, everyone, everyone, 1.0)
     pairs = data.vintage_pairs(build)
     vintage.add(capacity_new, pairs["_build"].to_numpy(), vintage.locate(pairs), -1.0)
+    if retirable.any():
+        _add_early_retirement(model, keys, existing, retirable, historical, vintage)
 
     # capacity[t,r,p] >= capacity_min[t,r,p]
     cap_min = data.limits(keys, "capacity_min_GW")
@@ -63,3 +72,31 @@ def add_capacity(model) -> None:
         mask = (keys["period"] == period).to_numpy()
         lp.add_cost(("fixed_om", int(period)), capacity, everyone[mask], fom[mask])
     model.vintage_pairs = pairs
+
+
+def _add_early_retirement(model, keys, existing, retirable, historical, vintage) -> None:
+    """capacity_existing[t,r,p] (GW): the existing capacity kept in operation, at most what stands; what was retired
+    early stays retired:  capacity_existing[t,r,p] - capacity_existing[t,r,p-1] <= entering[t,r,p]  (GW; committed
+    capacity coming into service may raise it). With oldest units retired first this is exactly a retirement plan by
+    vintage. Fixed O&M is paid on installed capacity only, so retiring early saves it."""
+    data, lp = model.data, model.lp
+    positions = np.flatnonzero(retirable)
+    rkeys = keys.iloc[positions].reset_index(drop=True)
+    lower = np.where(historical[positions], existing[positions], 0.0)
+    kept = lp.add_variables("capacity_existing", rkeys, lower=lower, upper=existing[positions], units="GW",
+                            doc="Existing capacity kept in operation (the rest of what stands was retired early)")
+    rows = np.arange(len(rkeys))
+    vintage.add(kept, rows, positions, -1.0)
+    # consecutive periods of the same (technology, region)
+    period_index = pd.Index(data.periods).get_indexer(rkeys["period"])
+    same = (rkeys["technology"].to_numpy()[1:] == rkeys["technology"].to_numpy()[:-1]) & (rkeys["region"].to_numpy()[1:] == rkeys["region"].to_numpy()[:-1])
+    follows = np.flatnonzero(same & (period_index[1:] == period_index[:-1] + 1)) + 1
+    if len(follows):
+        entering = data.entering(rkeys.iloc[follows])
+        once = lp.add_constraints(
+            "capacity_existing_retired", rkeys.iloc[follows].reset_index(drop=True), "<=", entering, units="GW",
+            doc="Existing capacity kept in operation does not grow again: kept[p] - kept[p-1] <= capacity entering service in p",
+        )
+        row = np.arange(len(follows))
+        once.add(kept, follows, row, 1.0)
+        once.add(kept, follows - 1, row, -1.0)

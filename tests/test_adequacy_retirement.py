@@ -1,0 +1,136 @@
+"""Economic early retirement and capacity adequacy (reserve margins), on cases worked out by hand.
+
+Common case: one region A, r = 0, one time step standing for 8760 h, periods of 10 years, demand 8 GW flat.
+    coal: 10 GW existing (built 2000, lifetime 50), fixed O&M 500 CNY/kW/yr = 0.5 bn CNY per GW-yr, running 300 CNY/MWh
+    wind: capex 10000 CNY/kW over 20 years = 0.5 bn/GW-yr, availability 0.5, no running cost, no firm credit
+Wind is built to cover all demand (a GW of wind saves 0.5 x 8760 x 3e-4 = 1.314 bn/yr of coal fuel for 0.5 bn/yr):
+16 GW. Coal then only costs its fixed O&M: 10 x 0.5 = 5 bn/yr, which retiring it saves.
+"""
+
+from __future__ import annotations
+
+import pytest
+from pytest import approx
+
+from casebuilder import solve_case, write_case
+
+
+def case(folder, periods=(2020, 2030), early=True, reserve=None, **extra):
+    tables = dict(
+        periods=[{"period": p} for p in periods],
+        regions=[{"region": "A"}],
+        carriers=[{"carrier": "electricity"}],
+        technologies=[
+            {"technology": "coal", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 50, "wacc": 0.0,
+             "early_retirement": early, "firm_capacity_credit": 1.0, "expandable": False},
+            {"technology": "wind", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 20, "wacc": 0.0,
+             "availability_max": 0.5, "firm_capacity_credit": 0.0},
+        ],
+        technology_periods=[
+            {"technology": "coal", "period": periods[0], "fom_CNY_per_kW_yr": 500, "vom_CNY_per_MWh": 300},
+            {"technology": "wind", "period": periods[0], "capex_CNY_per_kW": 10000},
+        ],
+        capacities=[{"technology": "coal", "region": "A", "build_year": 2000, "capacity_GW": 10}],
+        time_steps=[{"time": 0, "weight_h": 8760, "duration_h": 1}],
+        demand=[{"carrier": "electricity", "region": "A", "period": p, "demand_TWh": 70.08} for p in periods],
+    )
+    if reserve is not None:
+        tables["reserve_margins"] = reserve
+    tables.update(extra)
+    return write_case(folder, settings={"last_period_years": 10}, **tables)
+
+
+def coal(ds, variable, period):
+    return float(ds[variable].sel(technology="coal", region="A", period=period))
+
+
+def test_without_early_retirement_the_fleet_pays_its_fixed_costs(tmp_path):
+    ds, _, solution = solve_case(case(tmp_path / "keep", early=False))
+    # wind 16 GW x 0.5 x 20 years = 160; coal fixed O&M 10 x 0.5 x 20 years = 100
+    assert solution.objective == approx(260.0)
+    assert coal(ds, "capacity", 2030) == approx(10)
+
+
+def test_early_retirement_saves_the_fixed_costs_of_idle_plants(tmp_path):
+    ds, _, solution = solve_case(case(tmp_path / "retire"))
+    assert solution.objective == approx(160.0)  # 260 - 100 of fixed O&M saved
+    assert coal(ds, "capacity", 2020) == approx(0) and coal(ds, "capacity", 2030) == approx(0)
+    assert coal(ds, "capacity_retired_early", 2020) == approx(10)
+
+
+def test_no_early_retirement_in_a_historical_period(tmp_path):
+    path = case(tmp_path / "history")
+    text = (path / "settings.yaml").read_text() + "historical_periods: [2020]\n"
+    (path / "settings.yaml").write_text(text)
+    ds, _, solution = solve_case(path)
+    # 2020 is the record: coal runs all 8 GW (70,080 GWh x 3e-4 = 21.024 bn/yr) and pays fixed O&M (5 bn/yr), 10 years;
+    # 2030: 16 GW of wind (80) and coal retired: 260.24 + 0 = 21.024 x 10 + 5 x 10 + 80
+    assert solution.objective == approx(210.24 + 50 + 80)
+    assert coal(ds, "capacity", 2020) == approx(10) and coal(ds, "capacity", 2030) == approx(0)
+
+
+def test_reserve_margin_keeps_firm_capacity(tmp_path):
+    # 15 % over the 8 GW peak: 9.2 GW firm; only coal is firm, so 9.2 GW stay (0.8 GW retire):
+    # 160 + 9.2 x 0.5 x 20 = 252; the margin's dual is coal's fixed O&M, 0.5 bn CNY per GW-yr x 10 years per period
+    reserve = [{"area": "A", "margin": 0.15}]
+    ds, model, solution = solve_case(case(tmp_path / "margin", reserve=reserve))
+    assert solution.objective == approx(252.0)
+    assert coal(ds, "capacity", 2030) == approx(9.2)
+    rows = model.lp.constraints["reserve_margin"]
+    assert list(rows.keys["period"]) == [2020, 2030]
+    assert solution.row_dual[rows.offset : rows.offset + rows.size] == pytest.approx([5.0, 5.0])
+
+
+def test_what_was_retired_stays_retired(tmp_path):
+    # a reserve margin only in 2040: coal retired in 2020 and 2030 cannot come back, so 9.2 GW must stand through
+    # (retiring it for 2020-2039 and finding it again in 2040 is not allowed): 0.8 GW retire from 2020 on, 9.2 GW
+    # pay fixed O&M over 30 years = 138; wind 16 GW x 0.5 x 30 = 240; total 378
+    reserve = [{"area": "A", "period": 2040, "margin": 0.15}]
+    ds, _, solution = solve_case(case(tmp_path / "once", periods=(2020, 2030, 2040), reserve=reserve))
+    assert solution.objective == approx(378.0)
+    assert [coal(ds, "capacity", p) for p in (2020, 2030, 2040)] == [approx(9.2)] * 3
+
+
+def test_credited_imports_count_towards_the_margin(tmp_path):
+    """A needs 9.2 GW firm for its 8 GW peak; a 5 GW corridor from B counts at 0.5 (2.5 GW), so A keeps 6.7 GW of
+    coal (3.3 retired early) instead of 9.2: 2.5 GW less fixed O&M, 2.5 x 0.5 x 20 = 25 bn saved. B has no demand
+    and nothing to run, its region is outside the area."""
+    corridor = [{"corridor": "B-A", "carrier": "electricity", "region_from": "B", "region_to": "A", "length_km": 100,
+                 "capacity_GW": 5, "build_year": 2000, "expandable": False}]
+    reserve = [{"area": "A", "margin": 0.15, "import_credit": 0.5}]
+    ds, _, solution = solve_case(case(tmp_path / "imports", reserve=reserve, regions=[{"region": "A"}, {"region": "B"}], corridors=corridor))
+    assert solution.objective == approx(252.0 - 25.0)
+    assert coal(ds, "capacity", 2030) == approx(6.7)
+
+
+def test_an_area_of_several_regions(tmp_path):
+    """Area 'north' = A and B; B has 4 GW of demand and nothing to build (wind 0 there), a line A-B carries it. Peak of
+    the area 12 GW, margin 15 %: 13.8 GW firm. Keeping coal costs its fixed O&M, 0.5 bn/GW-yr, less than a new firm
+    'peaker' in B (capex 20000 CNY/kW / 20 years = 1.0 bn/GW-yr, firm credit 1), so all 10 GW of A's coal stay and
+    3.8 GW of peaker are built: 3.8 x 1.0 x 20 = 76; wind in A 24 GW (12 GW of demand at 0.5) x 0.5 x 20 = 240; coal
+    10 x 0.5 x 20 = 100. Total 416. (With a peaker at 1000 CNY/kW, 0.05 bn/GW-yr, coal would all retire instead.)"""
+    technologies = [
+        {"technology": "coal", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 50, "wacc": 0.0,
+         "early_retirement": True, "firm_capacity_credit": 1.0, "expandable": False},
+        {"technology": "wind", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 20, "wacc": 0.0, "availability_max": 0.5},
+        {"technology": "peaker", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 20, "wacc": 0.0,
+         "firm_capacity_credit": 1.0},
+    ]
+    periods = [
+        {"technology": "coal", "period": 2020, "fom_CNY_per_kW_yr": 500, "vom_CNY_per_MWh": 300},
+        {"technology": "wind", "period": 2020, "capex_CNY_per_kW": 10000},
+        {"technology": "peaker", "period": 2020, "capex_CNY_per_kW": 20000, "vom_CNY_per_MWh": 1000},
+    ]
+    path = case(
+        tmp_path / "area", reserve=[{"area": "north", "regions": "A B", "margin": 0.15}],
+        regions=[{"region": "A"}, {"region": "B"}], technologies=technologies, technology_periods=periods,
+        demand=[{"carrier": "electricity", "region": r, "period": p, "demand_TWh": 70.08 if r == "A" else 35.04}
+                for p in (2020, 2030) for r in ("A", "B")],
+        corridors=[{"corridor": "A-B", "carrier": "electricity", "region_from": "A", "region_to": "B", "length_km": 100,
+                    "capacity_GW": 10, "build_year": 2000, "expandable": False}],
+        capacity_limits=[{"technology": t, "region": r, "capacity_max_GW": 0} for t, r in (("wind", "B"), ("peaker", "A"))],
+    )
+    ds, _, solution = solve_case(path)
+    assert solution.objective == approx(416.0)
+    assert float(ds["capacity"].sel(technology="peaker", region="B", period=2030)) == approx(3.8)
+    assert coal(ds, "capacity", 2030) == approx(10)
