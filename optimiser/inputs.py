@@ -350,8 +350,27 @@ def _check_history(tables: dict[str, pd.DataFrame], settings: dict, issues: list
             issues.append(InputIssue("references.csv", int(references.index[row]) + 2, "value", None, "a value, or both low and high"))
 
 
+def _check_calendar(tables: dict[str, pd.DataFrame], settings: dict, issues: list[InputIssue]) -> None:
+    """Monthly inputs (energy budgets with a month, minimum_loads.csv) need time steps with a calendar: a time
+    aggregation into representative days (which keeps the day sequence) or a chronological year (weight = duration)."""
+    budgets = tables["energy_budgets"]
+    monthly = "month" in budgets and budgets["month"].notna().any()
+    if not monthly and tables["minimum_loads"].empty:
+        return
+    aggregation = settings.get("time_aggregation") or {}
+    if isinstance(aggregation, dict) and aggregation.get("method") == "representative_days":
+        return
+    steps = tables["time_steps"]
+    if len(steps) and np.allclose(steps["weight_h"].to_numpy(dtype=float), steps["duration_h"].to_numpy(dtype=float)):
+        return
+    file = "energy_budgets.csv" if monthly else "minimum_loads.csv"
+    issues.append(InputIssue(file, None, "month", None, "time steps with a calendar: a chronological year (weight_h = duration_h) "
+                             "or time_aggregation: {method: representative_days, ...}"))
+
+
 def _check_semantics(tables: dict[str, pd.DataFrame], settings: dict, issues: list[InputIssue]) -> None:
     _check_history(tables, settings, issues)
+    _check_calendar(tables, settings, issues)
     periods = tables["periods"]["period"]
     if len(periods) == 0:
         issues.append(InputIssue("periods.csv", None, "period", None, "at least one period"))

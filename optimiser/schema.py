@@ -500,14 +500,32 @@ TABLES: tuple[Table, ...] = (
     ),
     Table(
         "energy_budgets",
-        "Annual output budget (reservoir hydro inflow, biomass supply) per technology, region and period.",
+        "Output budget (reservoir hydro inflow, biomass supply) per technology, region and period: for the year, or, "
+        "with a `month`, for that calendar month (inflow seasonality; needs time steps with a calendar: a chronological "
+        "year or a time aggregation).",
         (
             Column("technology", "str", "Technology.", ref="technology"),
             Column("region", "str", "Region.", ref="region"),
             Column("period", "int", "Period; blank = every period.", "year", required=False, ref="period"),
-            Column("energy_max_TWh", "float", "Maximum annual output.", "TWh/yr", bounds=NONNEGATIVE),
+            Column("month", "int", "Calendar month 1-12; blank = the whole year.", required=False, bounds=(1, True, 12, True)),
+            Column("energy_max_TWh", "float", "Maximum output in the year (or in the month).", "TWh", bounds=NONNEGATIVE),
         ),
-        key=("technology", "region", "period"),
+        key=("technology", "region", "period", "month"),
+        required=False,
+    ),
+    Table(
+        "minimum_loads",
+        "Seasonal must-run: minimum output as a share of installed capacity in the time steps of a calendar month (e.g. "
+        "heat-led combined heat and power in the heating season). A time step standing for days of several months gets "
+        "the hours-weighted mean of their minima; the larger of this and `min_load_fraction` applies.",
+        (
+            Column("technology", "str", "Technology.", ref="technology"),
+            Column("region", "str", "Region.", ref="region"),
+            Column("month", "int", "Calendar month 1-12.", bounds=(1, True, 12, True)),
+            Column("min_load_fraction", "float", "Minimum output / installed capacity.", "1", bounds=FRACTION),
+            Column("source", "str", "Where the figure comes from.", required=False, default=""),
+        ),
+        key=("technology", "region", "month"),
         required=False,
     ),
     Table(

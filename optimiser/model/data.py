@@ -266,6 +266,31 @@ class ModelData:
             lambda: period_lookup(table, keys, column, ["technology", "region"]),
         )
 
+    @functools.cached_property
+    def month_hours(self) -> np.ndarray | None:
+        """(T, 12) hours of each calendar month that each time step stands for (rows sum to ``weight_h``), from the day
+        sequence of a time aggregation or from a chronological year (``weight_h == duration_h``) that starts on 1 January;
+        None where the time steps have no calendar."""
+        time = self.time
+        weight = time["weight_h"].to_numpy(dtype=float)
+        duration = time["duration_h"].to_numpy(dtype=float)
+        sequence = getattr(self.case, "period_sequence", None)
+        if sequence is not None:
+            month = _month_of_day(sequence["day"].to_numpy())
+            groups = pd.Index(pd.unique(time["representative_period"]))
+            days = np.zeros((len(groups), 12))
+            np.add.at(days, (groups.get_indexer(sequence["representative_period"]), month), 1.0)
+            hours = days[groups.get_indexer(time["representative_period"])] * duration[:, None]
+        elif np.allclose(weight, duration):
+            start_day = np.floor((np.cumsum(duration) - duration) / 24.0).astype(np.int64)
+            hours = np.zeros((len(time), 12))
+            hours[np.arange(len(time)), _month_of_day(start_day)] = weight
+        else:
+            return None
+        if not np.allclose(hours.sum(axis=1), weight, rtol=1e-6):
+            return None
+        return hours
+
     def entering(self, keys: pd.DataFrame) -> np.ndarray:
         """Existing capacity (GW) that stands in each (technology, region, period) of ``keys`` but did not stand in the
         period before (committed capacity coming into service); in the first period, all that stands."""
@@ -350,6 +375,15 @@ class ModelData:
         every_region = (full["region"] == "").to_numpy()
         price = layered_lookup(full, keys, "price_CNY_per_MWh", [(every_region, ["carrier", "period"]), (~every_region, ["carrier", "region", "period"])])
         return np.nan_to_num(price, nan=0.0)
+
+
+#: first day of each month in a year of 365 days (a year of 366 days has 29 February)
+MONTH_STARTS = np.cumsum([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30])
+
+
+def _month_of_day(day: np.ndarray) -> np.ndarray:
+    """Month (0 = January) of each day of the year (0 = 1 January); days beyond 365 count as December."""
+    return np.clip(np.searchsorted(MONTH_STARTS, np.asarray(day), side="right") - 1, 0, 11)
 
 
 def layered_lookup(table: pd.DataFrame, keys: pd.DataFrame, column: str, layers: list[tuple[np.ndarray, list[str]]]) -> np.ndarray:

@@ -9,6 +9,59 @@ import pandas as pd
 from .data import GWH_TO_TWH, PER_MWH_TO_BN_PER_GWH, lookup, period_lookup
 
 
+class CalendarError(ValueError):
+    """A monthly input on time steps that have no calendar."""
+
+
+def _month_hours(data, what: str) -> np.ndarray:
+    hours = data.month_hours
+    if hours is None:
+        raise CalendarError(
+            f"{what} needs time steps with a calendar: a chronological year of steps starting on 1 January, or a time "
+            "aggregation (time_aggregation in settings.yaml), which keeps the day sequence"
+        )
+    return hours
+
+
+def minimum_load(data, keys: pd.DataFrame) -> np.ndarray:
+    """(n, T) minimum output / capacity: the larger of ``min_load_fraction`` and the monthly minima of minimum_loads.csv,
+    a step standing for days of several months taking the hours-weighted mean of theirs."""
+    static = data.tech_static(keys, "min_load_fraction").astype(float)
+    out = np.broadcast_to(static[:, None], (len(keys), data.n_time)).copy()
+    table = data.case["minimum_loads"]
+    if table.empty or len(keys) == 0:
+        return out
+    hours = _month_hours(data, "minimum_loads.csv")
+    share = hours / data.time["weight_h"].to_numpy(dtype=float)[:, None]  # (T, 12)
+    monthly = np.zeros((len(keys), 12))
+    for month in range(1, 13):
+        rows = table[table["month"] == month]
+        if len(rows):
+            monthly[:, month - 1] = np.nan_to_num(lookup(rows, keys, "min_load_fraction", ["technology", "region"]))
+    return np.maximum(out, monthly @ share.T)
+
+
+def _add_monthly_budgets(model, keys: pd.DataFrame, generation, monthly: pd.DataFrame) -> None:
+    """energy_budget_month[t,r,p,m]: sum_h hours_h,m x generation[t,r,p,h] / 1000 <= budget[t,r,p,m]   (TWh in month m;
+    hours_h,m = hours of month m that step h stands for, ModelData.month_hours)."""
+    data, lp = model.data, model.lp
+    hours = _month_hours(data, "energy_budgets.csv rows with a month")
+    pieces = []
+    for month in sorted(monthly["month"].astype(int).unique()):
+        budget = period_lookup(monthly[monthly["month"] == month], keys, "energy_max_TWh", ["technology", "region"])
+        limited = np.flatnonzero(~np.isnan(budget))
+        pieces.append(keys.iloc[limited].assign(month=month, _key=limited, _budget=budget[limited]))
+    rows = pd.concat(pieces, ignore_index=True)
+    if rows.empty:
+        return
+    energy = lp.add_constraints(
+        "energy_budget_month", rows[["technology", "region", "period", "month"]], "<=", rows["_budget"].to_numpy(), units="TWh/month",
+        doc="Output in a calendar month <= that month's budget",
+    )
+    coef = hours[:, rows["month"].to_numpy() - 1].T * GWH_TO_TWH  # (n_rows, T)
+    energy.add(generation, rows["_key"].to_numpy(), np.arange(len(rows)), coef)
+
+
 def add_conversion(model) -> None:
     data, lp = model.data, model.lp
     keys = data.capacity_keys
@@ -27,16 +80,16 @@ def add_conversion(model) -> None:
     limit.add(generation, everyone, everyone, 1.0)
     limit.add(capacity, capacity_pos, everyone, -availability)
 
-    # generation[t,r,p,h] - min_load[t] * capacity[t,r,p] >= 0
-    min_load = data.tech_static(keys, "min_load_fraction").astype(float)
-    must_run = np.flatnonzero(min_load > 0)
+    # generation[t,r,p,h] - min_load[t,r,h] * capacity[t,r,p] >= 0
+    min_load = minimum_load(data, keys)
+    must_run = np.flatnonzero((min_load > 0).any(axis=1))
     if len(must_run):
         minimum = lp.add_constraints(
             "generation_minimum", keys.iloc[must_run], ">=", 0.0, timed=True, units="GW", doc="Output >= minimum load x capacity"
         )
         rows = np.arange(len(must_run))
         minimum.add(generation, must_run, rows, 1.0)
-        minimum.add(capacity, capacity_pos[must_run], rows, -np.broadcast_to(min_load[must_run][:, None], (len(must_run), data.n_time)))
+        minimum.add(capacity, capacity_pos[must_run], rows, -min_load[must_run])
 
     # carrier flows into the balances: sum over carriers of flow[t,p,c] * generation
     balance = model.con("balance")
@@ -46,13 +99,17 @@ def add_conversion(model) -> None:
     balance.add(generation, into["_key"].to_numpy(), balance.locate(into), into["flow"].to_numpy()[:, None])
 
     # annual energy budgets: sum_h weight_h * generation / 1000 <= budget (TWh/yr)
-    budget = period_lookup(data.case["energy_budgets"], keys, "energy_max_TWh", ["technology", "region"])
+    budgets = data.case["energy_budgets"]
+    annual = budgets[budgets["month"].isna()] if "month" in budgets else budgets
+    budget = period_lookup(annual, keys, "energy_max_TWh", ["technology", "region"])
     limited = np.flatnonzero(~np.isnan(budget))
     if len(limited):
         energy = lp.add_constraints(
             "energy_budget", keys.iloc[limited].reset_index(drop=True), "<=", budget[limited], units="TWh/yr", doc="Annual output <= energy budget"
         )
         energy.add(generation, limited, np.arange(len(limited)), weight[None, :] * GWH_TO_TWH)
+    if "month" in budgets and budgets["month"].notna().any():
+        _add_monthly_budgets(model, keys, generation, budgets[budgets["month"].notna()])
 
     # cumulative limits: sum_p years_p * sum_h weight_h * generation / 1000 <= cumulative_max (TWh or Mt)
     cumulative = data.case["cumulative_limits"]
