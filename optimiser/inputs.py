@@ -318,7 +318,8 @@ def _check_references(tables: dict[str, pd.DataFrame], issues: list[InputIssue],
 
 
 def _check_history(tables: dict[str, pd.DataFrame], settings: dict, issues: list[InputIssue]) -> None:
-    """``historical_periods`` are leading periods of periods.csv (not all of them), with no capacity minimum to meet;
+    """``historical_periods`` are leading periods of periods.csv (all of them: a dispatch model of history), with no
+    capacity minimum to meet;
     the technologies named in references.csv exist."""
     periods = tables["periods"]["period"].tolist()
     historical = settings.get("historical_periods")
@@ -327,9 +328,8 @@ def _check_history(tables: dict[str, pd.DataFrame], settings: dict, issues: list
             historical = settings["historical_periods"] = [historical]
         if not isinstance(historical, list) or not all(isinstance(p, int) and not isinstance(p, bool) for p in historical):
             issues.append(InputIssue(SETTINGS_FILE, None, "historical_periods", historical, "a list of periods, e.g. [2020]"))
-        elif historical != periods[: len(historical)] or len(historical) >= len(periods):
-            issues.append(InputIssue(SETTINGS_FILE, None, "historical_periods", historical,
-                                     f"leading periods of periods.csv ({periods[:3]}...), not all of them"))
+        elif historical != periods[: len(historical)]:
+            issues.append(InputIssue(SETTINGS_FILE, None, "historical_periods", historical, f"leading periods of periods.csv ({periods[:3]}...)"))
         else:
             limits = tables["capacity_limits"]
             if not limits.empty:

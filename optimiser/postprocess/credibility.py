@@ -93,6 +93,10 @@ def _verdict(model: float, value: float, low: float, high: float, tolerance: flo
     return text, bool(abs(difference) <= tolerance + 1e-9) if not np.isnan(limit) else None
 
 
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
 def make_credibility(ds: xr.Dataset) -> pd.DataFrame:
     """One row per reference (and scenario): the reference, the model's value, the difference, whether it is within."""
     if "reference" not in ds.dims:
@@ -107,12 +111,14 @@ def make_credibility(ds: xr.Dataset) -> pd.DataFrame:
             model = model_value(run, str(ref["quantity"][i]), str(ref["technologies"][i] or ""), int(ref["period"][i]))
             difference, within = _verdict(model, value, low, high, tolerance, str(ref["unit"][i]))
             row = {SCENARIO: label} if label is not None else {}
-            reference = f"{value:,.4g}" if not np.isnan(value) else ""
+            reference = _number(value) if not np.isnan(value) else ""
             if not np.isnan(low) and not np.isnan(high):
-                reference = (reference + " " if reference else "") + f"[{low:,.4g} .. {high:,.4g}]"
+                reference = (reference + " " if reference else "") + f"[{_number(low)} .. {_number(high)}]"
+            quantity = str(ref["quantity"][i])
+            technologies = str(ref["technologies"][i] or "") or "(all electricity)"
             row.update(
-                quantity=str(ref["quantity"][i]),
-                technologies=str(ref["technologies"][i] or "") or "(all electricity)",
+                quantity=quantity,
+                technologies=technologies if quantity in ("capacity", "generation", "generation_share") else "",
                 period=int(ref["period"][i]),
                 unit=str(ref["unit"][i]),
                 kind=str(ref["kind"][i]),
