@@ -7,6 +7,8 @@ Runs, in order, the three builders (each documented in its own notes file):
 * ``profiles.py``        wind, solar and run-of-river availability (PROFILES.md)
 * ``demand_network.py``  regions, periods and carbon path, demand, corridors, CO2 storage, hydro budgets (NETWORK.md)
 * ``technologies.py``    carriers, fuel prices, technologies and costs, 2020 capacities, potentials (TECHNOLOGIES.md)
+* ``history.py``         capacity built or under construction since 2020 (HISTORY.md)
+* ``references.py``      the record, milestones and study ranges of the credibility table (HISTORY.md)
 
 then merges the industrial-capture budgets into ``energy_budgets.csv`` and writes the hourly
 ``time_steps.csv`` (8760 one-hour steps of the profile year). ``settings.yaml`` is kept by hand.
@@ -25,7 +27,7 @@ CASE = BUILD.parent
 
 
 def main() -> None:
-    for script in ("profiles.py", "demand_network.py", "technologies.py"):
+    for script in ("profiles.py", "demand_network.py", "technologies.py", "history.py", "references.py"):
         print(f"running {script}", flush=True)
         sys.argv = [str(BUILD / script)]
         runpy.run_path(str(BUILD / script), run_name="__main__")

@@ -449,6 +449,12 @@ TECHS = [
 ]
 
 
+#: fossil fleets that may close before the end of their life when their fixed O&M exceeds what they are worth (the
+#: optimiser's economic early retirement, docs/model.md): coal and gas power and the biomass fleet. Nuclear and hydro
+#: run to the end of their licence and dam life.
+EARLY_RETIREMENT = {"coal", "gas_ccgt", "gas_ocgt", "biomass"}
+
+
 def technologies() -> pd.DataFrame:
     cols = ["technology", "type", "carrier_out", "carrier_in", "lifetime_years", "expandable", "min_load_fraction",
             "availability_max", "duration_h", "efficiency_charge", "efficiency_discharge", "standing_loss_per_h",
@@ -458,6 +464,7 @@ def technologies() -> pd.DataFrame:
     df.insert(5, "wacc", WACC)
     df["seasonal"] = df["seasonal"].map(lambda v: "" if v is None else ("true" if v else "false"))
     df["expandable"] = df["expandable"].map(lambda v: "true" if v else "false")
+    df.insert(len(df.columns) - 1, "early_retirement", df["technology"].isin(EARLY_RETIREMENT).map({True: "true", False: "false"}))
     return df
 
 
