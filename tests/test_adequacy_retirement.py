@@ -134,3 +134,29 @@ def test_an_area_of_several_regions(tmp_path):
     assert solution.objective == approx(416.0)
     assert float(ds["capacity"].sel(technology="peaker", region="B", period=2030)) == approx(3.8)
     assert coal(ds, "capacity", 2030) == approx(10)
+
+
+def test_capacity_reaching_the_end_of_its_life_is_rebuilt_when_it_pays(tmp_path):
+    """Nuclear (firm, running 50 CNY/MWh) built 1990 with a 40-year life stands in 2020 only (1990 + 40 = 2030). Demand
+    8 GW flat and a 15 % reserve margin: 9.2 GW firm needed in 2030, and wind (no firm credit) cannot give it, so 9.2 GW
+    of nuclear are rebuilt in 2030 (capex 20000 CNY/kW / 40 years = 0.5 bn/GW-yr, r = 0, the same as wind per GW;
+    running 50 CNY/MWh = 5e-5 bn/GWh against wind's 0.5 bn per 4.38 TWh = 1.14e-4 bn/GWh): nuclear is the cheaper
+    energy too, so it is rebuilt at 9.2 GW and runs 8 GW flat: 2030 costs 9.2 x 0.5 x 10 + 70,080 GWh x 5e-5 x 10 = 81.04."""
+    technologies = [
+        {"technology": "nuclear", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 40, "wacc": 0.0,
+         "firm_capacity_credit": 1.0},
+        {"technology": "wind", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 20, "wacc": 0.0, "availability_max": 0.5},
+    ]
+    periods = [
+        {"technology": "nuclear", "period": 2020, "capex_CNY_per_kW": 20000, "vom_CNY_per_MWh": 50},
+        {"technology": "wind", "period": 2020, "capex_CNY_per_kW": 10000},
+    ]
+    path = case(tmp_path / "rebuild", reserve=[{"area": "A", "margin": 0.15}], technologies=technologies, technology_periods=periods,
+                capacities=[{"technology": "nuclear", "region": "A", "build_year": 1990, "capacity_GW": 10}])
+    text = (path / "settings.yaml").read_text() + "historical_periods: [2020]\n"
+    (path / "settings.yaml").write_text(text)
+    ds, _, _ = solve_case(path)
+    nuclear = ds["capacity"].sel(technology="nuclear", region="A")
+    assert float(nuclear.sel(period=2020)) == approx(10) and float(nuclear.sel(period=2030)) == approx(9.2)
+    assert float(ds["capacity_new"].sel(technology="nuclear", region="A", period=2030)) == approx(9.2)
+    assert float(ds["cost"].sel(period=2030).sum()) == approx(81.04)
