@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pytest
 
-from casebuilder import hourly, solve_case, write_case
+from casebuilder import hourly, screening_case, solve_case, write_case
 
 ELEC = [{"carrier": "electricity"}]
 
@@ -121,28 +121,7 @@ def test_screening_curve_capacity_expansion(tmp_path):
     The slice 6..10 GW is needed 1000 h < 1250 h -> peaker; the slice 0..6 GW is needed
     at least 4000 h > 1250 h -> base.  So base = 6 GW, peaker = 4 GW.
     """
-    path = write_case(
-        tmp_path / "screening",
-        periods=[{"period": 2020}],
-        regions=[{"region": "A"}],
-        carriers=ELEC,
-        technologies=[
-            {"technology": t, "type": "conversion", "carrier_out": "electricity", "lifetime_years": 20, "wacc": 0.0}
-            for t in ("base", "peaker")
-        ],
-        technology_periods=[
-            {"technology": "base", "period": 2020, "capex_CNY_per_kW": 12000, "vom_CNY_per_MWh": 100},
-            {"technology": "peaker", "period": 2020, "capex_CNY_per_kW": 2000, "vom_CNY_per_MWh": 500},
-        ],
-        time_steps=[
-            {"time": 0, "weight_h": 1000, "duration_h": 1},
-            {"time": 1, "weight_h": 3000, "duration_h": 1},
-            {"time": 2, "weight_h": 4760, "duration_h": 1},
-        ],
-        # 10*1000 + 6*3000 + 4*4760 = 47040 GWh = 47.04 TWh, so the profile is in GW
-        demand=[{"carrier": "electricity", "region": "A", "period": 2020, "demand_TWh": 47.04}],
-        demand_profiles=[{"carrier": "electricity", "region": "A", "time": t, "profile": p} for t, p in enumerate((10, 6, 4))],
-    )
+    path = screening_case(tmp_path / "screening")
     ds, _, solution = solve_case(path)
     capacity = ds["capacity"].sel(region="A", period=2020)
     assert float(capacity.sel(technology="base")) == approx(6)

@@ -26,7 +26,7 @@ from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 from pytest import approx
 
 import optimiser
-from casebuilder import EXAMPLE, write_case
+from casebuilder import EXAMPLE, screening_case
 from optimiser.model.program import ExtensionError
 from optimiser.pyomo_solvers import solve_pyomo
 
@@ -40,30 +40,6 @@ def extend(model):
     m = model.pyomo
     m.base_cap = pyo.Constraint(expr=m.capacity["base", "A", 2020] <= 5)
 """
-
-
-def screening_case(folder: Path, settings: dict | None = None) -> Path:
-    return write_case(
-        folder,
-        settings={"last_period_years": 1, **(settings or {})},
-        periods=[{"period": 2020}],
-        regions=[{"region": "A"}],
-        carriers=[{"carrier": "electricity"}],
-        technologies=[
-            {"technology": t, "type": "conversion", "carrier_out": "electricity", "lifetime_years": 20, "wacc": 0.0} for t in ("base", "peaker")
-        ],
-        technology_periods=[
-            {"technology": "base", "period": 2020, "capex_CNY_per_kW": 12000, "vom_CNY_per_MWh": 100},
-            {"technology": "peaker", "period": 2020, "capex_CNY_per_kW": 2000, "vom_CNY_per_MWh": 500},
-        ],
-        time_steps=[
-            {"time": 0, "weight_h": 1000, "duration_h": 1},
-            {"time": 1, "weight_h": 3000, "duration_h": 1},
-            {"time": 2, "weight_h": 4760, "duration_h": 1},
-        ],
-        demand=[{"carrier": "electricity", "region": "A", "period": 2020, "demand_TWh": 47.04}],
-        demand_profiles=[{"carrier": "electricity", "region": "A", "time": t, "profile": p} for t, p in enumerate((10, 6, 4))],
-    )
 
 
 @pytest.fixture
