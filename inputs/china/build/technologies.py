@@ -164,12 +164,17 @@ PHS_KEY_PROJECTS_GW = 421.0
 PHS_NO_SITES = ("Shanghai", "Tianjin")  # alluvial plains without suitable head
 # Distributed PV national potential (judgement, see TECHNOLOGIES.md)
 DISTRIBUTED_PV_POTENTIAL_GW = 2000.0
-# Industrial capture: about 3 Mt/yr capture capacity in 2020 (China CCUS annual report 2021), 370 Mt/yr
-# in 2060 = high end of the report's 2060 CCUS demand for steel (110), cement (210) and chemicals (50).
-INDUSTRY_CAPTURE_MT = {2020: 3.0, 2060: 370.0}
+# Industrial capture: about 3 Mt/yr capture capacity in 2020 (China CCUS Annual Report 2021: ~40 demonstrations
+# capturing 3 Mt/yr, as summarised at enviliance.com/regions/east-asia/cn/report_3908), 110 Mt/yr in 2060 = the
+# high end of the report's 2060 CCUS demand for steel (0.9-1.1 x 100 Mt/yr, same summary). The report's cement and
+# chemicals rows could not be read in a checkable source, so their capture potential is not in the case
+# (TECHNOLOGIES.md section 7).
+INDUSTRY_CAPTURE_MT = {2020: 3.0, 2060: 110.0}
 
-# China CCUS Annual Report 2021 (ACCA21): geological storage cost, CNY/t, midpoints of its ranges
-CO2_STORAGE_CNY_T = {2020: 60.0, 2025: 55.0, 2030: 45.0, 2035: 37.5, 2040: 32.5, 2050: 27.5, 2060: 22.5}
+# China CCUS Annual Report 2021: geological storage cost 40-50 CNY/t in 2030 and 20-25 CNY/t in 2060, as summarised
+# by Sinopec Qilu Petrochemical news, 3 Nov 2021 (sources/studies/ccus_costs.csv); midpoints, held at the 2030 value
+# before 2030 (no earlier figure was found)
+CO2_STORAGE_CNY_T = {2030: 45.0, 2060: 22.5}
 
 # Compressed air (China demonstrations, see TECHNOLOGIES.md): power and energy capex in 2020 and the
 # assumed learning multiplier
@@ -269,6 +274,7 @@ def load_pik() -> pd.DataFrame:
 
 
 PIK = load_pik()
+PIK_RAW = pd.read_csv(SRC / "pik-piam_PyPSA-China-PIK__costs_default" / "costs_2020.csv")
 
 
 def pik(tech: str, param: str, year: int, default: float | None = None) -> float:
@@ -326,7 +332,7 @@ def lit_median(names: tuple[str, ...], per: str = "kw") -> tuple[dict[int, float
 def carriers() -> pd.DataFrame:
     c = {k: v * 3.6e-3 for k, v in IPCC_T_PER_TJ.items()}  # t/TJ -> t/MWh
     rows = [
-        ("electricity", "GW", True, 0.0, False, ""),
+        ("electricity", "GW", True, 0.0, False, "electricity (GW; annual TWh); no CO2 content: emissions are counted at the fuels"),
         ("hydrogen", "GW", True, 0.0, False, "lower heating value"),
         ("co2", "kt/h", True, 0.0, False, "captured CO2 (kt/h; annual Mt)"),
         ("co2_stored", "kt/h", False, 0.0, False, "CO2 injected into geological storage: leaves the system"),
@@ -398,11 +404,11 @@ TECHS = [
      "Pulverised-coal steam plant (fleet average; CHP not separated)"),
     ("coal_ccs", "conversion", "electricity", "coal", 40, True, 0.0, 0.9, None, None, None, None, None, "",
      "Ultra-supercritical coal with post-combustion capture (90 %)"),
-    ("gas_ccgt", "conversion", "electricity", "gas", 30, True, GAS_CCGT_MIN_LOAD, 0.9, None, None, None, None, None, "",
+    ("gas_ccgt", "conversion", "electricity", "gas", 25, True, GAS_CCGT_MIN_LOAD, 0.9, None, None, None, None, None, "",
      "Combined-cycle gas turbine; LP must-run at 30 % of installed capacity (gas CHP and contracted hours)"),
     ("gas_ocgt", "conversion", "electricity", "gas", 25, True, 0.0, 0.95, None, None, None, None, None, "",
      "Open-cycle gas turbine (peaker)"),
-    ("gas_ccs", "conversion", "electricity", "gas", 30, True, 0.0, 0.9, None, None, None, None, None, "",
+    ("gas_ccs", "conversion", "electricity", "gas", 25, True, 0.0, 0.9, None, None, None, None, None, "",
      "Combined-cycle gas turbine with post-combustion capture (90 %)"),
     ("nuclear", "conversion", "electricity", "uranium", 60, True, 0.5, NUCLEAR_AVAILABILITY, None, None, None, None, None, "",
      "Pressurised water reactor (Gen II+/III); LP must-run at half of installed capacity"),
@@ -414,9 +420,9 @@ TECHS = [
      "Onshore wind"),
     ("offwind", "conversion", "electricity", "", 25, True, 0.0, 1.0, None, None, None, None, None, "",
      "Offshore wind (coastal provinces)"),
-    ("solar_utility", "conversion", "electricity", "", 30, True, 0.0, 1.0, None, None, None, None, None, "",
+    ("solar_utility", "conversion", "electricity", "", 35, True, 0.0, 1.0, None, None, None, None, None, "",
      "Utility-scale (centralised) photovoltaics"),
-    ("solar_distributed", "conversion", "electricity", "", 25, True, 0.0, 1.0, None, None, None, None, None, "",
+    ("solar_distributed", "conversion", "electricity", "", 35, True, 0.0, 1.0, None, None, None, None, None, "",
      "Distributed (rooftop, commercial and residential) photovoltaics"),
     ("biomass", "conversion", "electricity", "biomass", 30, True, BIOMASS_MIN_LOAD, 0.9, None, None, None, None, None, "",
      "Biomass and waste-to-energy power (direct combustion); LP must-run at half of installed capacity"),
@@ -438,7 +444,7 @@ TECHS = [
      "sequestration", "Injection into saline aquifers and depleted fields (levelised cost as VOM)"),
     ("pumped_hydro", "storage", "electricity", "", 60, True, None, None, PHS_DURATION_H, 0.872, 0.872, 0.0, False,
      "", "Pumped hydro storage (6 h)"),
-    ("battery", "storage", "electricity", "", 15, True, None, None, BATTERY_DURATION_H, 0.95, 0.95, 0.0, False,
+    ("battery", "storage", "electricity", "", 20, True, None, None, BATTERY_DURATION_H, 0.95, 0.95, 0.0, False,
      "", "Lithium-ion (LFP) battery (4 h)"),
     ("compressed_air", "storage", "electricity", "", 30, True, None, None, None, 0.81, 0.80, 0.0, False, "",
      "Adiabatic compressed-air storage in salt or artificial caverns (free duration)"),
@@ -454,6 +460,49 @@ TECHS = [
 #: run to the end of their licence and dam life.
 EARLY_RETIREMENT = {"coal", "gas_ccgt", "gas_ocgt", "biomass"}
 
+#: the PIK cost row whose lifetime each technology's lifetime is taken from (rounded to the model's 5-year periods,
+#: TECHNOLOGIES.md section 3); technologies without one have their reason in NO_PIK_LIFETIME
+PIK_LIFETIME = {
+    "coal": "coal", "coal_ccs": "coal", "gas_ccgt": "CCGT", "gas_ocgt": "OCGT", "gas_ccs": "CCGT", "hydro_reservoir": "hydro",
+    "hydro_ror": "hydro", "onwind": "onwind", "offwind": "offwind", "solar_utility": "solar", "solar_distributed": "solar-rooftop",
+    "biomass": "biomass", "beccs": "biomass", "electrolysis": "electrolysis", "smr_ccs": "SMR CC", "h2_turbine": "OCGT",
+    "dac": "direct air capture", "industry_capture": "cement capture", "battery": "battery storage",
+    "h2_tank": "hydrogen storage tank type 1 including compressor",
+}
+NO_PIK_LIFETIME = {
+    "nuclear": "60 years: Gen III design life (older Gen II units get extensions, e.g. Qinshan I to 50 years)",
+    "co2_storage": "30 years: injection wells and surface plant, as a capture plant",
+    "pumped_hydro": "60 years: electromechanical equipment (the dam lasts longer; PIK 'PHS' 80 years)",
+    "compressed_air": "30 years: as a gas turbine plant with a cavern",
+    "h2_cavern": "40 years: cavern 100 years, compressor 15 years (a compromise)",
+}
+#: what else is set per technology, and where it comes from (TECHNOLOGIES.md sections 3 and 10)
+TECH_NOTES = {
+    "coal": "availability 0.9 (thermal); no static must-run",
+    "gas_ccgt": "must-run 0.3: CEC 2020 gas output 248.5 TWh (about 2600 h), 2020 calibration (section 10)",
+    "nuclear": "availability 0.85: CEC 2020 nuclear utilisation 7453 h; must-run 0.5",
+    "biomass": "must-run 0.5: NEA 2020 biomass output 132.6 TWh on 29.5 GW (4490 h), 2020 calibration (section 10)",
+    "hydro_reservoir": "output limited by energy_budgets.csv (NETWORK.md)",
+    "hydro_ror": "availability from the inflow profiles (PROFILES.md 2.5)",
+    "pumped_hydro": "6 h, efficiencies 0.872/0.872 (round trip 0.76)",
+    "battery": "4 h, efficiencies 0.95/0.95 (PIK 'battery inverter')",
+    "compressed_air": "efficiencies 0.81/0.80 (Chinese adiabatic demonstrations 60-70 % round trip)",
+}
+
+
+def tech_source(technology: str, lifetime: float) -> str:
+    if technology in PIK_LIFETIME:
+        name = PIK_LIFETIME[technology]
+        row = PIK_RAW[(PIK_RAW.technology == name) & (PIK_RAW.parameter == "lifetime") & (PIK_RAW.year == 2020)].iloc[0]
+        pik_years = float(row["value"])
+        how = "the same" if pik_years == lifetime else ("rounded to whole 5-year periods" if abs(pik_years - lifetime) < 3 else
+                                                         "not used: see TECHNOLOGIES.md section 3")
+        text = f"lifetime {lifetime:g} years; PIK costs_2020 '{name}' gives {pik_years:g} years ({row['source']}): {how}"
+    else:
+        text = f"lifetime {NO_PIK_LIFETIME[technology]}"
+    note = TECH_NOTES.get(technology)
+    return f"{text}; {note}" if note else text
+
 
 def technologies() -> pd.DataFrame:
     cols = ["technology", "type", "carrier_out", "carrier_in", "lifetime_years", "expandable", "min_load_fraction",
@@ -465,6 +514,7 @@ def technologies() -> pd.DataFrame:
     df["seasonal"] = df["seasonal"].map(lambda v: "" if v is None else ("true" if v else "false"))
     df["expandable"] = df["expandable"].map(lambda v: "true" if v else "false")
     df.insert(len(df.columns) - 1, "early_retirement", df["technology"].isin(EARLY_RETIREMENT).map({True: "true", False: "false"}))
+    df["source"] = [tech_source(t, life) + "; TECHNOLOGIES.md section 3" for t, life in zip(df["technology"], df["lifetime_years"])]
     return df
 
 
@@ -581,7 +631,8 @@ def technology_periods() -> pd.DataFrame:
             src=f"PIK costs '{pt}' (per t/h -> per kg/h) + heat pump for its heat input (PIK 'industrial heat pump "
                 f"medium temperature', COP 2.55-2.85); eff = t CO2 per MWh electricity; {fx}")
     add("co2_storage", None, None, interp(CO2_STORAGE_CNY_T), {p: 1.0 for p in PERIODS},
-        src="levelised geological storage cost, China CCUS Annual Report 2021 (ACCA21), midpoints; CNY/t injected")
+        src="levelised geological storage cost, China CCUS Annual Report 2021 as summarised by Sinopec Qilu news 2021-11-03 "
+            "(sources/studies/ccus_costs.csv): 40-50 CNY/t 2030, 20-25 CNY/t 2060, midpoints; CNY/t injected")
     # --- storage
     capex, ref = lit_median(("PHS",))
     add("pumped_hydro", capex, fom_pct("PHS", capex), None,
@@ -886,8 +937,9 @@ def energy_budgets_industry(cap: pd.DataFrame, tp: pd.DataFrame) -> pd.DataFrame
     for p in PERIODS:
         for r in CODES:
             rows.append(("industry_capture", r, p, round(nat[p] * share[r], 3),
-                         f"national {nat[p]:.0f} Mt/yr (3 Mt 2020 -> 370 Mt 2060, ACCA21 2021 high end steel+cement+"
-                         f"chemicals) by 2020 electricity demand share (proxy)"))
+                         f"national {nat[p]:.0f} Mt/yr (3 Mt 2020 -> 110 Mt 2060: China CCUS Annual Report 2021, demonstrations "
+                         f"2020 and the high end of steel's 2060 CCUS demand, as summarised at enviliance.com report_3908) by "
+                         f"2020 electricity demand share (proxy)"))
     # biomass feedstock: unabated biomass keeps its 2020 output; the rest of the residue supply goes to BECCS
     feed = biomass_feedstock_twh()
     bio = cap[cap.technology == "biomass"].groupby("region")["capacity_GW"].sum().reindex(CODES).fillna(0)
