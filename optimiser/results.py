@@ -153,7 +153,7 @@ def extract(model: Model, solution: Solution) -> xr.Dataset:
     early = xr.zeros_like(ds["capacity"])
     if "capacity_existing" in lp.variables:
         kept = lp.variables["capacity_existing"]
-        standing = lookup(data.existing, kept.keys, "capacity_GW", ["technology", "region", "period"])
+        standing = lookup(data.existing_retirable, kept.keys, "capacity_GW", ["technology", "region", "period"])
         stub = type(kept)("capacity_retired_early", kept.keys, False, lp.n_time, "GW", "")
         early = _dense(stub, np.nan_to_num(standing) - lp.values(kept, x), coords)
     ds["capacity_retired_early"] = early.where(np.abs(early) > 1e-9, 0.0).assign_attrs(

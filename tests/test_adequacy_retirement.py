@@ -160,3 +160,13 @@ def test_capacity_reaching_the_end_of_its_life_is_rebuilt_when_it_pays(tmp_path)
     assert float(nuclear.sel(period=2020)) == approx(10) and float(nuclear.sel(period=2030)) == approx(9.2)
     assert float(ds["capacity_new"].sel(technology="nuclear", region="A", period=2030)) == approx(9.2)
     assert float(ds["cost"].sel(period=2030).sum()) == approx(81.04)
+
+
+def test_committed_capacity_does_not_retire_early(tmp_path):
+    """2 GW of coal committed (in service 2025) stand in 2030 and pay their fixed O&M (2 x 0.5 x 10 = 10) although the
+    old fleet, idle too, retires early: 160 + 10 = 170. Only the fleet of capacities.csv may retire before its end."""
+    committed = [{"technology": "coal", "region": "A", "build_year": 2025, "capacity_GW": 2, "status": "in_service", "source": "test"}]
+    ds, _, solution = solve_case(case(tmp_path / "committed", committed_capacity=committed))
+    assert solution.objective == approx(170.0)
+    assert coal(ds, "capacity", 2020) == approx(0) and coal(ds, "capacity", 2030) == approx(2)
+    assert coal(ds, "capacity_retired_early", 2030) == approx(10)

@@ -130,6 +130,9 @@ class ModelData:
     historical: np.ndarray = None
     #: existing capacity by build year: capacities.csv + committed_capacity.csv (technology, region, build_year, capacity_GW, ...)
     fleet: pd.DataFrame = None
+    #: the part of ``existing`` that may retire early: capacities.csv only (committed capacity, built or being built
+    #: after the base year, stands to the end of its life); same columns as ``existing``
+    existing_retirable: pd.DataFrame = None
     reuse: Reuse = field(default_factory=Reuse)
 
     @property
@@ -174,6 +177,12 @@ class ModelData:
             (fleet, technologies[["lifetime_years", "duration_h"]], periods),
             lambda: _active_existing(fleet, technologies, periods),
         )
+        retirable = reuse(
+            "existing_retirable",
+            (case["capacities"], technologies[["lifetime_years", "duration_h", "early_retirement"]], periods),
+            lambda: _active_existing(case["capacities"][technologies["early_retirement"].reindex(case["capacities"]["technology"]).to_numpy(dtype=bool)]
+                                     if not case["capacities"].empty else case["capacities"], technologies, periods),
+        )
         capacity_keys, build_keys = reuse(
             "capacity_sets",
             (case["capacity_limits"], technologies[["technology", "expandable", "lifetime_years"]], existing, tuple(case.regions), periods, historical),
@@ -210,6 +219,7 @@ class ModelData:
             corridors=corridors,
             historical=historical,
             fleet=fleet,
+            existing_retirable=retirable,
             reuse=reuse,
         )
 
@@ -292,9 +302,10 @@ class ModelData:
         return hours
 
     def entering(self, keys: pd.DataFrame) -> np.ndarray:
-        """Existing capacity (GW) that stands in each (technology, region, period) of ``keys`` but did not stand in the
-        period before (committed capacity coming into service); in the first period, all that stands."""
-        fleet = self.fleet
+        """Capacity of capacities.csv (GW) that stands in each (technology, region, period) of ``keys`` but did not
+        stand in the period before (a unit of the fleet file coming into service later); in the first period, all that
+        stands."""
+        fleet = self.case["capacities"]
         if fleet is None or fleet.empty or len(keys) == 0:
             return np.zeros(len(keys))
         lifetime = self.technologies["lifetime_years"].reindex(fleet["technology"]).to_numpy()

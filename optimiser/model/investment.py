@@ -18,27 +18,32 @@ def add_capacity(model) -> None:
     )
 
     keys = data.capacity_keys
-    existing = np.nan_to_num(lookup(data.existing, keys, "capacity_GW", ["technology", "region", "period"]))
+    on = ["technology", "region", "period"]
+    existing = np.nan_to_num(lookup(data.existing, keys, "capacity_GW", on))
+    # the part that may retire early (the fleet of capacities.csv; committed capacity stands to the end of its life)
+    old = np.nan_to_num(lookup(data.existing_retirable, keys, "capacity_GW", on)) if len(data.existing_retirable) else np.zeros(len(keys))
     historical = data.historical[pd.Index(data.periods).get_indexer(keys["period"])]
-    retirable = data.tech_static(keys, "early_retirement").astype(bool) & (existing > 0) & ~historical
-    # a retirable (technology, region) keeps its existing capacity in a variable in every period it has some, so that
+    retirable = (old > 0) & ~historical
+    # a retirable (technology, region) keeps its old capacity in a variable in every period it has some, so that
     # what was retired stays retired (historical periods included: there it is fixed)
-    retirable = pd.Series(retirable).groupby([keys["technology"], keys["region"]]).transform("any").to_numpy() & (existing > 0)
+    retirable = pd.Series(retirable).groupby([keys["technology"], keys["region"]]).transform("any").to_numpy() & (old > 0)
+    fixed = existing - np.where(retirable, old, 0.0)
     cap_max = data.limits(keys, "capacity_max_GW")
     upper = np.where(np.isnan(cap_max), np.inf, np.fmax(cap_max, existing))
-    capacity = lp.add_variables("capacity", keys, lower=np.where(retirable, 0.0, existing), upper=upper, units="GW", doc="Installed capacity")
+    capacity = lp.add_variables("capacity", keys, lower=fixed, upper=upper, units="GW", doc="Installed capacity")
 
-    # capacity[t,r,p] - sum_{v <= p < v + L} capacity_new[t,r,v] (- capacity_existing[t,r,p] where retirable) = existing[t,r,p] (0 where retirable)
+    # capacity[t,r,p] - sum_{v <= p < v + L} capacity_new[t,r,v] (- capacity_existing[t,r,p] where retirable)
+    #   = existing[t,r,p] (without the retirable part where retirable)
     vintage = lp.add_constraints(
-        "capacity_vintage", keys, "==", np.where(retirable, 0.0, existing), units="GW",
-        doc="Installed = existing standing (or kept, where it may retire early) + new builds standing",
+        "capacity_vintage", keys, "==", fixed, units="GW",
+        doc="Installed = existing standing (the old fleet as kept, where it may retire early) + new builds standing",
     )
     everyone = np.arange(len(keys))
     vintage.add(capacity, everyone, everyone, 1.0)
     pairs = data.vintage_pairs(build)
     vintage.add(capacity_new, pairs["_build"].to_numpy(), vintage.locate(pairs), -1.0)
     if retirable.any():
-        _add_early_retirement(model, keys, existing, retirable, historical, vintage)
+        _add_early_retirement(model, keys, old, retirable, historical, vintage)
 
     # capacity[t,r,p] >= capacity_min[t,r,p]
     cap_min = data.limits(keys, "capacity_min_GW")
@@ -75,10 +80,10 @@ def add_capacity(model) -> None:
 
 
 def _add_early_retirement(model, keys, existing, retirable, historical, vintage) -> None:
-    """capacity_existing[t,r,p] (GW): the existing capacity kept in operation, at most what stands; what was retired
-    early stays retired:  capacity_existing[t,r,p] - capacity_existing[t,r,p-1] <= entering[t,r,p]  (GW; committed
-    capacity coming into service may raise it). With oldest units retired first this is exactly a retirement plan by
-    vintage. Fixed O&M is paid on installed capacity only, so retiring early saves it."""
+    """capacity_existing[t,r,p] (GW): the old fleet (capacities.csv) kept in operation, at most what of it stands; what
+    was retired early stays retired:  capacity_existing[t,r,p] - capacity_existing[t,r,p-1] <= entering[t,r,p]  (GW; a
+    unit of the fleet file coming into service later may raise it). With oldest units retired first this is exactly a
+    retirement plan by vintage. Fixed O&M is paid on installed capacity only, so retiring early saves it."""
     data, lp = model.data, model.lp
     positions = np.flatnonzero(retirable)
     rkeys = keys.iloc[positions].reset_index(drop=True)
