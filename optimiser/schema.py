@@ -531,15 +531,16 @@ TABLES: tuple[Table, ...] = (
     Table(
         "reserve_margins",
         "Capacity adequacy: in each area and period, firm capacity (installed capacity x `firm_capacity_credit` of "
-        "technologies.csv, in the area's regions, plus `import_credit` x the capacity of electricity corridors into the "
-        "area) at least (1 + margin) x the area's coincident peak of exogenous electricity demand over the time steps.",
+        "technologies.csv, in the area's regions, plus firm capacity moved in from other areas over electricity corridors, "
+        "less what it sends out; at most `import_credit` x a corridor's capacity) at least (1 + margin) x the area's "
+        "coincident peak of exogenous electricity demand over the time steps.",
         (
             Column("area", "str", "Area name: a region, or a group of regions named in `regions`."),
             Column("regions", "str", "Regions of the area, separated by spaces; blank = the area is the region of that name.",
                    required=False, default=""),
             Column("period", "int", "Period; blank = every period.", "year", required=False, ref="period"),
             Column("margin", "float", "Reserve margin over the peak.", "1", bounds=(0.0, True, 1.0, True)),
-            Column("import_credit", "float", "Share of the capacity of corridors into the area that counts as firm.", "1",
+            Column("import_credit", "float", "Share of a corridor's capacity over which firm capacity may move into or out of the area.", "1",
                    required=False, default=0.0, bounds=FRACTION),
             Column("source", "str", "Where the margin comes from.", required=False, default=""),
         ),
@@ -619,8 +620,8 @@ TABLES: tuple[Table, ...] = (
                    "blank = all that make electricity.", required=False, default=""),
             Column("period", "int", "Period.", "year", ref="period"),
             Column("value", "float", "The reference figure (or the middle of a range).", required=False),
-            Column("low", "float", "Low end of a range.", required=False),
-            Column("high", "float", "High end of a range.", required=False),
+            Column("low", "float", "Low end of a range; alone: the model should reach at least this.", required=False),
+            Column("high", "float", "High end of a range; alone: the model should stay at or below this.", required=False),
             Column("unit", "str", "Unit: GW, TWh/yr, %, Mt CO2/yr, Mt H2/yr, CNY/t.", choices=("GW", "TWh/yr", "%", "Mt CO2/yr", "Mt H2/yr", "CNY/t")),
             Column("tolerance", "float", "Accepted difference, in the unit for % (percentage points) and in per cent of the value "
                    "otherwise; blank = no check, shown only.", required=False, bounds=NONNEGATIVE),

@@ -170,3 +170,36 @@ def test_committed_capacity_does_not_retire_early(tmp_path):
     assert solution.objective == approx(170.0)
     assert coal(ds, "capacity", 2020) == approx(0) and coal(ds, "capacity", 2030) == approx(2)
     assert coal(ds, "capacity_retired_early", 2030) == approx(10)
+
+
+def test_firm_capacity_moved_between_areas_is_not_counted_twice(tmp_path):
+    """Areas A (8 GW peak) and B (4 GW, nothing firm of its own), a 5 GW line, import credit 1, margin 12 %.
+    B needs 4 x 1.12 = 4.48 GW firm, which must come from A over the line; A then needs 8 x 1.12 + 4.48 = 13.44 GW of
+    its own firm capacity: its 10 GW of coal (kept, fixed O&M 0.5 x 10 x 20 = 100) and 3.44 GW of a peaker built in A
+    (20000 CNY/kW / 20 years = 1.0 bn/GW-yr: 3.44 x 1.0 x 20 = 68.8). Energy: 24 GW of wind in A for 12 GW of demand,
+    24 x 0.5 x 20 = 240. Total 408.8 (counting the line for B without debiting A would need no peaker: 340)."""
+    technologies = [
+        {"technology": "coal", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 50, "wacc": 0.0,
+         "firm_capacity_credit": 1.0, "expandable": False},
+        {"technology": "wind", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 20, "wacc": 0.0, "availability_max": 0.5},
+        {"technology": "peaker", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 20, "wacc": 0.0, "firm_capacity_credit": 1.0},
+    ]
+    periods = [
+        {"technology": "coal", "period": 2020, "fom_CNY_per_kW_yr": 500, "vom_CNY_per_MWh": 300},
+        {"technology": "wind", "period": 2020, "capex_CNY_per_kW": 10000},
+        {"technology": "peaker", "period": 2020, "capex_CNY_per_kW": 20000, "vom_CNY_per_MWh": 1000},
+    ]
+    path = case(
+        tmp_path / "two_areas", reserve=[{"area": r, "margin": 0.12, "import_credit": 1.0} for r in ("A", "B")],
+        regions=[{"region": "A"}, {"region": "B"}], technologies=technologies, technology_periods=periods,
+        demand=[{"carrier": "electricity", "region": r, "period": p, "demand_TWh": 70.08 if r == "A" else 35.04}
+                for p in (2020, 2030) for r in ("A", "B")],
+        corridors=[{"corridor": "A-B", "carrier": "electricity", "region_from": "A", "region_to": "B", "length_km": 100,
+                    "capacity_GW": 5, "build_year": 2000, "expandable": False}],
+        capacity_limits=[{"technology": t, "region": "B", "capacity_max_GW": 0} for t in ("wind", "peaker")],
+    )
+    ds, model, solution = solve_case(path)
+    assert solution.objective == approx(408.8)
+    assert float(ds["capacity"].sel(technology="peaker", region="A", period=2030)) == approx(3.44)
+    transfer = model.lp.values(model.lp.variables["reserve_transfer"], solution.x)
+    assert transfer == pytest.approx([4.48, 4.48])

@@ -1,13 +1,16 @@
 """Capacity adequacy: firm capacity above the peak of electricity demand by a reserve margin, per area and period.
 
-    reserve_margin[a, p]:  sum_{t, r in a} credit_t x capacity[t, r, p] + import_credit_a x sum_{k into a} corridor_capacity[k, p]
-                           >= (1 + margin_a,p) x peak_a,p                                                                (GW)
+    reserve_margin[a, p]:  sum_{t, r in a} credit_t x capacity[t, r, p] + sum_{k into a} reserve_transfer[k, p]
+                           - sum_{k out of a} reserve_transfer[k, p]  >=  (1 + margin_a,p) x peak_a,p                    (GW)
+    |reserve_transfer[k, p]| <= import_credit x corridor_capacity[k, p]
 
 ``peak_a,p`` is the coincident peak over the time steps of the exogenous electricity demand of the area's regions
 (time aggregation keeps the peak day when asked to, see docs/inputs.md). Demand of the model's own conversion
 (electrolysis, capture) is flexible and not counted. ``credit_t`` is ``firm_capacity_credit`` of technologies.csv
-(conversion and storage alike, on power capacity); corridors into the area are the electricity corridors with one end
-in it and one outside. Historical periods have no reserve margin: their fleet is the record.
+(conversion and storage alike, on power capacity). Firm capacity may move between areas over electricity corridors
+(``reserve_transfer``, either direction, within ``import_credit`` x the corridor's capacity): it counts for the area
+that receives it and against the area that sends it, so no capacity is counted twice. Historical periods have no
+reserve margin: their fleet is the record.
 """
 
 from __future__ import annotations
@@ -63,16 +66,42 @@ def add_reserve_margins(model) -> None:
     terms = credited.merge(members, on="region").merge(keys.reset_index().rename(columns={"index": "_row"}), on=["area", "period"])
     reserve.add(capacity, terms["_column"].to_numpy(), terms["_row"].to_numpy(), terms["credit"].to_numpy())
 
-    # corridors into the area (one end inside, the other outside), credited
+    # firm capacity moved between areas over electricity corridors: reserve_transfer[k,p] (GW, either direction) counts
+    # for the receiving area and against the sending one, so a line's capacity is never counted twice
     if model.has_var("corridor_capacity") and (rows["import_credit"] > 0).any():
-        corridor = model.var("corridor_capacity")
-        ends = data.corridors.set_index("corridor")[["carrier", "region_from", "region_to"]]
-        grid = corridor.keys.join(ends, on="corridor").assign(_column=np.arange(corridor.n_keys))
-        grid = grid[grid["carrier"] == electricity]
-        area_rows = rows.reset_index().rename(columns={"index": "_row"})
-        area_rows = area_rows[area_rows["import_credit"] > 0]
-        pairs = grid.merge(area_rows[["_row", "area", "period", "import_credit", "regions"]], on="period")
-        inside_from = np.array([a in r for a, r in zip(pairs["region_from"], pairs["regions"])], dtype=bool)
-        inside_to = np.array([a in r for a, r in zip(pairs["region_to"], pairs["regions"])], dtype=bool)
-        crossing = pairs[inside_from ^ inside_to]
-        reserve.add(corridor, crossing["_column"].to_numpy(), crossing["_row"].to_numpy(), crossing["import_credit"].to_numpy())
+        _add_reserve_transfers(model, rows, reserve, electricity)
+
+
+def _add_reserve_transfers(model, rows, reserve, electricity) -> None:
+    """reserve_transfer[k,p] in [-credit x corridor_capacity, credit x corridor_capacity] on corridors whose ends lie in
+    different areas (or one outside all areas); + in the reserve row of the area of region_to, - in that of region_from
+    (an end outside every area has no row); credit = the larger import_credit of the two ends' areas."""
+    data, lp = model.data, model.lp
+    corridor = model.var("corridor_capacity")
+    ends = data.corridors.set_index("corridor")[["carrier", "region_from", "region_to"]]
+    grid = corridor.keys.join(ends, on="corridor").assign(_column=np.arange(corridor.n_keys))
+    grid = grid[grid["carrier"] == electricity]
+    membership = rows[["area", "regions"]].drop_duplicates("area").explode("regions")
+    area_of = dict(zip(membership["regions"], membership["area"]))  # a region in several areas: the last one listed
+    grid = grid.assign(area_from=grid["region_from"].map(area_of), area_to=grid["region_to"].map(area_of))
+    grid = grid[grid["area_from"].fillna("") != grid["area_to"].fillna("")]
+    row_of = {(a, int(p)): i for i, (a, p) in enumerate(zip(rows["area"], rows["period"]))}
+    credit_of = {(a, int(p)): c for a, p, c in zip(rows["area"], rows["period"], rows["import_credit"])}
+    credit = np.array([max(credit_of.get((f, int(p)), 0.0), credit_of.get((t, int(p)), 0.0))
+                       for f, t, p in zip(grid["area_from"], grid["area_to"], grid["period"])])
+    grid = grid[credit > 0].assign(_credit=credit[credit > 0]).reset_index(drop=True)
+    if grid.empty:
+        return
+    transfer = lp.add_variables("reserve_transfer", grid[["corridor", "period"]], lower=-np.inf, units="GW",
+                                doc="Firm capacity moved over the corridor from region_from's area to region_to's (negative: back)")
+    everyone = np.arange(len(grid))
+    for sense, sign, name in (("<=", -1.0, "reserve_transfer_limit_forward"), (">=", 1.0, "reserve_transfer_limit_backward")):
+        # reserve_transfer[k,p] -+ credit x corridor_capacity[k,p] <= / >= 0   (GW)
+        limit = lp.add_constraints(name, grid[["corridor", "period"]], sense, 0.0, units="GW",
+                                   doc="Firm capacity moved over a corridor within +- credit x its capacity")
+        limit.add(transfer, everyone, everyone, 1.0)
+        limit.add(corridor, grid["_column"].to_numpy(), everyone, sign * grid["_credit"].to_numpy())
+    for area_column, sign in (("area_to", 1.0), ("area_from", -1.0)):
+        target = np.array([row_of.get((a, int(p)), -1) if isinstance(a, str) else -1 for a, p in zip(grid[area_column], grid["period"])])
+        has = target >= 0
+        reserve.add(transfer, everyone[has], target[has], sign)

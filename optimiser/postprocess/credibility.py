@@ -18,7 +18,8 @@ studies. For each row the model's value of the same quantity is computed here:
 
 Blank ``technologies`` means every technology that makes electricity. A row with a ``tolerance`` is checked
 (percentage points for %, per cent of the value otherwise); a range (``low``..``high``) says whether the model is
-below, within or above it. The model's results stay findings: nothing here constrains them.
+below, within or above it; a row with only ``low`` (or only ``high``) says whether the model reaches at least (at most)
+it, e.g. the capacity standing at the end of the record. The model's results stay findings: nothing here constrains them.
 """
 
 from __future__ import annotations
@@ -75,6 +76,11 @@ def _verdict(model: float, value: float, low: float, high: float, tolerance: flo
     """(difference as text, within: True / False / None)."""
     if np.isnan(model):
         return "n/a", None
+    if np.isnan(value) and (np.isnan(low) != np.isnan(high)):  # one-sided: at least low, or at most high
+        slack = 1e-4 * max(1.0, abs(low if not np.isnan(low) else high))  # the rounding of the inputs
+        if not np.isnan(low):
+            return ("at least the reference" if model >= low - slack else "below the reference"), bool(model >= low - slack)
+        return ("at most the reference" if model <= high + slack else "above the reference"), bool(model <= high + slack)
     if not np.isnan(low) and not np.isnan(high):
         where = "below the range" if model < low else ("above the range" if model > high else "within the range")
         return where, bool(low <= model <= high) if np.isnan(tolerance) else None
@@ -114,6 +120,10 @@ def make_credibility(ds: xr.Dataset) -> pd.DataFrame:
             reference = _number(value) if not np.isnan(value) else ""
             if not np.isnan(low) and not np.isnan(high):
                 reference = (reference + " " if reference else "") + f"[{_number(low)} .. {_number(high)}]"
+            elif np.isnan(value) and not np.isnan(low):
+                reference = f">= {_number(low)}"
+            elif np.isnan(value) and not np.isnan(high):
+                reference = f"<= {_number(high)}"
             quantity = str(ref["quantity"][i])
             technologies = str(ref["technologies"][i] or "") or "(all electricity)"
             row.update(
