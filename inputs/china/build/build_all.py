@@ -7,6 +7,7 @@ Runs, in order, the three builders (each documented in its own notes file):
 * ``profiles.py``        wind, solar and run-of-river availability (PROFILES.md)
 * ``demand_network.py``  regions, periods and carbon path, demand, corridors, CO2 storage, hydro budgets (NETWORK.md)
 * ``technologies.py``    carriers, fuel prices, technologies and costs, 2020 capacities, potentials (TECHNOLOGIES.md)
+* ``operation.py``       monthly reservoir budgets, heat-led CHP must-run, reserve margins (OPERATION.md)
 * ``history.py``         capacity built or under construction since 2020 (HISTORY.md)
 * ``references.py``      the record, milestones and study ranges of the credibility table (HISTORY.md)
 
@@ -27,12 +28,18 @@ CASE = BUILD.parent
 
 
 def main() -> None:
-    for script in ("profiles.py", "demand_network.py", "technologies.py", "history.py", "references.py"):
-        print(f"running {script}", flush=True)
-        sys.argv = [str(BUILD / script)]
-        runpy.run_path(str(BUILD / script), run_name="__main__")
+    for script in ("profiles.py", "demand_network.py", "technologies.py"):
+        run(script)
     merge_budgets()
     write_time_steps()
+    for script in ("operation.py", "history.py", "references.py"):
+        run(script)
+
+
+def run(script: str) -> None:
+    print(f"running {script}", flush=True)
+    sys.argv = [str(BUILD / script)]
+    runpy.run_path(str(BUILD / script), run_name="__main__")
 
 
 def merge_budgets() -> None:

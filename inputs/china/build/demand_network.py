@@ -29,6 +29,7 @@ import pandas as pd
 
 CASE = Path(__file__).resolve().parents[1]  # inputs/china
 SRC = CASE / "sources"
+RECORD = SRC / "record"
 
 PERIODS = list(range(2020, 2061, 5))
 
@@ -294,7 +295,40 @@ def build_profiles(codes: pd.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
-def build_corridors(codes: pd.DataFrame) -> pd.DataFrame:
+def uhv_lines(existing_gw: pd.Series, pair) -> pd.DataFrame:
+    """The +-800 kV lines of ``sources/record/uhv_corridors_2020_2030.csv`` in service since 2021 or under construction:
+    corridor pair, build year, capacity (GW), status, source. A line in service whose rated capacity the record lacks
+    takes the capacity PIK's current grid gives its pair (where it is the pair's only line: Yazhong-Jiangxi 8 GW).
+    Lines under construction whose rated capacity is not given are left out."""
+    lines = pd.read_csv(RECORD / "uhv_corridors_2020_2030.csv")
+    text = lines["year_in_service_or_expected"]
+    years = text.str.findall(r"(20\d\d)")
+    in_service = text.str.contains(r"\(in service|in service after")
+    expected = text.str.contains(r"expected 20|service ~20|from 20")
+    # the year in service: the first year for a line in service, the last one (the expected year) for a line being built
+    lines["year"] = [int(y[0]) if done or not hoped else int(y[-1]) for y, done, hoped in zip(years, in_service, expected)]
+    lines["started"] = [int(y[0]) for y in years]
+    lines = lines[lines["year"] >= 2021].copy()
+    lines["pair"] = [pair(a.split("/")[-1], b) for a, b in zip(lines["sending_province"], lines["receiving_province"])]
+    in_service, expected = in_service[lines.index], expected[lines.index]
+    lines["capacity_GW"] = lines["capacity_MW"] / 1000.0
+    only_line = in_service & lines["capacity_GW"].isna() & lines["pair"].isin(existing_gw.index)
+    lines.loc[only_line, "capacity_GW"] = lines.loc[only_line, "pair"].map(existing_gw)
+    lines.loc[only_line, "source"] += "; rated capacity: PIK edges_current.csv for the pair, the line's only corridor"
+    lines = lines[lines["capacity_GW"].notna()].copy()
+    # expected year where given, else 3 years after the construction start (Ningxia-Hunan took 2 years, June 2023 to
+    # mid-2025; the Baihetan lines about 2)
+    in_service, expected = in_service[lines.index], expected[lines.index]
+    lines["build_year"] = np.where(in_service | expected, lines["year"], lines["started"] + 3)
+    lines["status"] = np.where(in_service, "in_service", "under_construction")
+    lines["corridor"] = [f"{a}-{b}" for a, b in lines["pair"]]
+    lines["source"] = lines["name"] + ": " + lines["source"] + np.where(
+        in_service | expected, "", "; in service 3 years after the construction start (NETWORK.md)")
+    return lines[["corridor", "pair", "build_year", "capacity_GW", "status", "source"]].reset_index(drop=True)
+
+
+def build_corridors(codes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """corridors.csv and committed_corridors.csv (the lines built since 2020 or under construction)."""
     mapping = name_to_code(codes)
     existing = pd.read_csv(SRC / "pik-piam_PyPSA-China-PIK__edges_current.csv", header=None, names=["a", "b", "MW"])
     neighbours = pd.read_csv(SRC / "pik-piam_PyPSA-China-PIK__edges.txt", header=None, names=["a", "b"])
@@ -306,13 +340,20 @@ def build_corridors(codes: pd.DataFrame) -> pd.DataFrame:
     existing_gw = existing.groupby("pair")["MW"].sum() / 1000.0
     assert len(existing_gw) == 56, len(existing_gw)
     neighbour_pairs = sorted({pair(a, b) for a, b in zip(neighbours["a"], neighbours["b"])})
+    # PIK's current grid holds the lines built in 2021-2022: they stand from their year, as committed capacity
+    lines = uhv_lines(existing_gw, pair)
+    built = lines[lines["status"] == "in_service"].groupby("pair")["capacity_GW"].sum()
+    existing_gw = existing_gw.sub(built.reindex(existing_gw.index).fillna(0.0)).clip(lower=0.0)
+    line_pairs = sorted(set(lines["pair"]) - set(existing_gw.index) - set(neighbour_pairs))
 
     def length(p) -> float:
         return round(great_circle_km(*p) * ROUTE_FACTOR, 0)
 
     rows = []
-    for p in sorted(set(existing_gw.index) | set(neighbour_pairs)):
-        is_existing = p in existing_gw.index
+    for p in sorted(set(existing_gw.index) | set(neighbour_pairs) | set(line_pairs)):
+        is_existing = p in existing_gw.index and existing_gw[p] > 0
+        kind = ("existing: PIK edges_current.csv, less the lines in service since 2021 (committed_corridors.csv)" if is_existing else
+                "UHV line under construction (committed_corridors.csv)" if p in line_pairs else "candidate: PIK edges.txt neighbours")
         rows.append(
             dict(
                 corridor=f"{p[0]}-{p[1]}",
@@ -327,8 +368,7 @@ def build_corridors(codes: pd.DataFrame) -> pd.DataFrame:
                 fom_fraction=ELEC["fom"],
                 lifetime_years=ELEC["lifetime"],
                 expandable=True,
-                source=("existing: PIK edges_current.csv" if is_existing else "candidate: PIK edges.txt neighbours")
-                + "; length = great circle x 1.25; capex Gansu-Zhejiang +-800 kV UHVDC 35.3 bn CNY / 8 GW / 2370 km",
+                source=kind + "; length = great circle x 1.25; capex Gansu-Zhejiang +-800 kV UHVDC 35.3 bn CNY / 8 GW / 2370 km",
             )
         )
     h2_capex = H2["capex_eur_per_mw_km"] * EUR_TO_CNY / 1000.0  # EUR/MW/km -> CNY/kW/km
@@ -358,7 +398,7 @@ def build_corridors(codes: pd.DataFrame) -> pd.DataFrame:
     df = pd.DataFrame(rows)
     df["build_year"] = df["build_year"].astype("Int64")
     df["expandable"] = df["expandable"].map({True: "true", False: "false"})
-    return df
+    return df, lines.drop(columns="pair")
 
 
 def build_co2_storage(codes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -429,7 +469,9 @@ def main() -> None:
     demand = pd.concat([build_electricity_demand(codes), build_hydrogen_demand(codes)], ignore_index=True)
     write_csv(demand, "demand.csv")
     (CASE / "demand_profiles.csv.gz").write_bytes(build_profiles(codes))
-    write_csv(build_corridors(codes), "corridors.csv")
+    corridors, committed = build_corridors(codes)
+    write_csv(corridors, "corridors.csv")
+    write_csv(committed, "committed_corridors.csv")
     limits, storage_budgets = build_co2_storage(codes)
     write_csv(limits, "cumulative_limits.csv")
     hydro, info = build_hydro_budgets(codes)

@@ -6,8 +6,9 @@
 Three kinds of rows (docs/inputs.md, table `references`):
 
 * **record**: year-end statistics, with a tolerance. 2020 generation by fuel group, total generation and
-  power-sector CO2 from ``inputs/china_2020/calibration.csv`` (CEC / NBS, sources quoted there); the record since
-  2020 (capacity at end-2024) from ``sources/record/`` when present (history.py).
+  power-sector CO2 from ``inputs/china_2020/calibration.csv`` (CEC / NBS, sources quoted there); year-end capacity 2020
+  (against the 2020 fleet) and 2024 (the period labelled 2025 should have at least that) from
+  ``sources/record/national_capacity_2020_2024.csv``.
 * **milestone**: the seed papers' figures (``../shared/CONTEXT.md``): generation 10.0 PWh and 46 % non-carbon in
   2030, 15.5 PWh and 85 % in 2060, CCUS 0.5-1.0 Gt/yr in 2060.
 * **study**: ranges of published China pathway studies from ``sources/studies/pathway_ranges.csv`` (collected with
@@ -27,7 +28,22 @@ import pandas as pd
 CASE = Path(__file__).resolve().parents[1]
 STUDIES = CASE / "sources" / "studies" / "pathway_ranges.csv"
 CALIBRATION = CASE.parent / "china_2020" / "calibration.csv"
-RECORD = CASE / "sources" / "record" / "references_record.csv"
+RECORD = CASE / "sources" / "record" / "national_capacity_2020_2024.csv"
+#: year-end capacity of the record -> (quantity technologies, period of the model, how it is compared)
+#: end-2020 figures against the 2020 period (the recorded fleet: capacities.csv, TECHNOLOGIES.md section 5), tolerance
+#: 5 %; end-2024 figures against the period labelled 2025 (2025-2029): the model should have at least what stood then
+CAPACITY_RECORD = [
+    ("wind (onshore+offshore)", 2020, "onwind offwind", 2020, "tolerance"),
+    ("solar PV (utility+distributed)", 2020, "solar_utility solar_distributed", 2020, "tolerance"),
+    ("nuclear", 2020, "nuclear", 2020, "tolerance"),
+    ("conventional hydro", 2020, "hydro_reservoir hydro_ror", 2020, "tolerance"),
+    ("pumped hydro", 2020, "pumped_hydro", 2020, "tolerance"),
+    ("biomass", 2020, "biomass beccs", 2020, "tolerance"),
+    ("wind (onshore+offshore)", 2024, "onwind offwind", 2025, "at least"),
+    ("solar PV (utility+distributed)", 2024, "solar_utility solar_distributed", 2025, "at least"),
+    ("nuclear", 2024, "nuclear", 2025, "at least"),
+    ("new-type storage (batteries etc.)", 2024, "battery compressed_air", 2025, "at least"),
+]
 
 #: fuel groups of the statistics -> technologies of the case (as inputs/china_2020/calibrate.py groups them)
 GROUPS = {
@@ -112,8 +128,16 @@ def record_rows() -> list[dict]:
         rows.append({"quantity": quantity, "technologies": techs, "period": 2020, "value": float(row["statistic_value"]), "unit": unit,
                      "tolerance": tolerance, "kind": "record", "label": "2020 statistics",
                      "source": f"{row['source']} (inputs/china_2020/calibration.csv)"})
-    if RECORD.exists():  # the record since 2020 (history.py)
-        rows += pd.read_csv(RECORD).to_dict("records")
+    record = pd.read_csv(RECORD)
+    for name, year, techs, period, how in CAPACITY_RECORD:
+        match = record[(record["technology"] == name) & (record["year"].astype(int) == year)]
+        if len(match) != 1:
+            raise SystemExit(f"references.py: expected one row of {RECORD.name} for {name} {year}")
+        value, source = float(match["capacity_GW"].iloc[0]), f"{match['source'].iloc[0]} (sources/record/{RECORD.name})"
+        row = {"quantity": "capacity", "technologies": techs, "period": period, "unit": "GW", "kind": "record",
+               "label": f"year-end {year}", "source": source}
+        row.update({"value": value, "tolerance": 5.0} if how == "tolerance" else {"low": value})
+        rows.append(row)
     return rows
 
 

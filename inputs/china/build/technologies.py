@@ -117,10 +117,13 @@ BIOMASS_CUM = {2008: 5.5, 2013: 10.31, 2016: 12.14, 2017: 14.76, 2018: 17.81, 20
 # Conventional hydro, CEC cumulative (GW, pumped storage removed), decade bins at their mid-years
 HYDRO_CUM = {1975: 20.3, 1985: 36.0, 1995: 77.0, 2005: 199.0, 2013: 297.0, 2018: 338.7}
 # Pumped hydro, CEC cumulative (GW)
-PHS_CUM = {1998: 5.6, 2008: 16.9, 2013: 23.0, 2018: 31.5}
+# PHS_p_nom.csv totals 36.4 GW, the end-2021 fleet (36.39 GW, China Renewable Energy Development Report 2021,
+# sources/record/national_capacity_2020_2024.csv), not end-2020 (31.49 GW, NEA): the 2021 additions are dated 2021
+PHS_CUM = {1998: 5.6, 2008: 16.9, 2013: 23.0, 2018: 31.5, 2021: 36.39}
 
-# Nuclear units by province (commercial operation year, MW net), IAEA PRIS; units connected in 2021 that
-# are already in the 2020 provincial totals are dated 2020.
+# Nuclear units by province (commercial operation year, MW net), IAEA PRIS; the yearbook's provincial totals already
+# hold four units of 2021 (Fuqing 5, Hongyanhe 5, Tianwan 6, Shidao Bay 1: sources/record/nuclear_units_2021_2030.csv):
+# they are dated 2021, so that the 2020 period holds the end-2020 fleet and they enter with the 2025 period.
 NUCLEAR_UNITS = {
     "Guangdong": [(1994, 984), (1994, 984), (2002, 990), (2003, 990), (2010, 1086), (2011, 1086),
                   (2014, 1086), (2015, 1086), (2016, 1086), (2017, 1086), (2018, 1086), (2019, 1086),
@@ -128,10 +131,10 @@ NUCLEAR_UNITS = {
     "Zhejiang": [(1994, 310), (2002, 650), (2004, 650), (2010, 650), (2012, 650), (2002, 700), (2003, 700),
                  (2014, 1089), (2015, 1089), (2018, 1250), (2018, 1250)],
     "Fujian": [(2013, 1089), (2014, 1089), (2015, 1089), (2016, 1089), (2014, 1089), (2015, 1089),
-               (2016, 1089), (2017, 1089), (2020, 1150)],
-    "Liaoning": [(2013, 1119), (2014, 1119), (2015, 1119), (2016, 1119), (2020, 1119)],
-    "Jiangsu": [(2007, 1060), (2007, 1060), (2018, 1126), (2018, 1126), (2020, 1118), (2020, 1118)],
-    "Shandong": [(2018, 1250), (2018, 1250), (2020, 200)],
+               (2016, 1089), (2017, 1089), (2021, 1150)],
+    "Liaoning": [(2013, 1119), (2014, 1119), (2015, 1119), (2016, 1119), (2021, 1119)],
+    "Jiangsu": [(2007, 1060), (2007, 1060), (2018, 1126), (2018, 1126), (2020, 1118), (2021, 1118)],
+    "Shandong": [(2018, 1250), (2018, 1250), (2021, 200)],
     "Guangxi": [(2016, 1086), (2016, 1086)],
     "Hainan": [(2015, 650), (2016, 650)],
 }
@@ -460,6 +463,23 @@ TECHS = [
 #: run to the end of their licence and dam life.
 EARLY_RETIREMENT = {"coal", "gas_ccgt", "gas_ocgt", "biomass"}
 
+#: firm capacity credit in the provincial power balance at the evening peak (reserve_margins.csv; OPERATION.md): wind 95 %
+#: and solar 100 % derated, heat-supply (CHP) units 15 %, other thermal, nuclear and pumped hydro not derated (南方能源观察,
+#: 2020, sources/physics/firm_capacity.csv); thermal fleets as CHP and non-CHP by the 2020 CHP share of thermal capacity
+#: (562.95 GW of CHP, China Electric Power Yearbook 2021, of 1245.17 GW thermal, NBS 2020); hydro at the capacity factor
+#: of its driest month of 2020 (NBS monthly output, OPERATION.md); storage at Gansu's 2026 reliable-capacity coefficient
+CHP_SHARE_OF_THERMAL = 562.95 / 1245.17
+THERMAL_BLEND = round(1.0 - 0.15 * CHP_SHARE_OF_THERMAL, 3)
+HYDRO_DRIEST_MONTH_CF = 0.33  # March 2020: 74.9 TWh x 1355.2 / 1214.0 (above-size series scaled to all hydro) / (338.67 GW x 744 h)
+STORAGE_CREDIT = 0.475
+FIRM_CREDIT = {
+    "coal": THERMAL_BLEND, "gas_ccgt": THERMAL_BLEND, "biomass": THERMAL_BLEND, "coal_ccs": 1.0, "gas_ccs": 1.0, "gas_ocgt": 1.0,
+    "beccs": 1.0, "h2_turbine": 1.0, "nuclear": 1.0, "pumped_hydro": 1.0, "onwind": 0.05, "offwind": 0.05,
+    "solar_utility": 0.0, "solar_distributed": 0.0, "hydro_reservoir": HYDRO_DRIEST_MONTH_CF, "hydro_ror": HYDRO_DRIEST_MONTH_CF,
+    "battery": STORAGE_CREDIT, "compressed_air": STORAGE_CREDIT,
+}
+
+
 #: the PIK cost row whose lifetime each technology's lifetime is taken from (rounded to the model's 5-year periods,
 #: TECHNOLOGIES.md section 3); technologies without one have their reason in NO_PIK_LIFETIME
 PIK_LIFETIME = {
@@ -478,7 +498,7 @@ NO_PIK_LIFETIME = {
 }
 #: what else is set per technology, and where it comes from (TECHNOLOGIES.md sections 3 and 10)
 TECH_NOTES = {
-    "coal": "availability 0.9 (thermal); no static must-run",
+    "coal": "availability 0.9 (thermal); no static must-run: the heat-led must-run of CHP in the heating season is in minimum_loads.csv",
     "gas_ccgt": "must-run 0.3: CEC 2020 gas output 248.5 TWh (about 2600 h), 2020 calibration (section 10)",
     "nuclear": "availability 0.85: CEC 2020 nuclear utilisation 7453 h; must-run 0.5",
     "biomass": "must-run 0.5: NEA 2020 biomass output 132.6 TWh on 29.5 GW (4490 h), 2020 calibration (section 10)",
@@ -514,7 +534,11 @@ def technologies() -> pd.DataFrame:
     df["seasonal"] = df["seasonal"].map(lambda v: "" if v is None else ("true" if v else "false"))
     df["expandable"] = df["expandable"].map(lambda v: "true" if v else "false")
     df.insert(len(df.columns) - 1, "early_retirement", df["technology"].isin(EARLY_RETIREMENT).map({True: "true", False: "false"}))
-    df["source"] = [tech_source(t, life) + "; TECHNOLOGIES.md section 3" for t, life in zip(df["technology"], df["lifetime_years"])]
+    df.insert(len(df.columns) - 1, "firm_capacity_credit", df["technology"].map(FIRM_CREDIT).fillna(0.0))
+    df["source"] = [
+        tech_source(t, life) + (f"; firm credit {FIRM_CREDIT[t]:g} (OPERATION.md)" if t in FIRM_CREDIT else "") + "; TECHNOLOGIES.md section 3"
+        for t, life in zip(df["technology"], df["lifetime_years"])
+    ]
     return df
 
 
@@ -819,7 +843,8 @@ def capacities() -> tuple[pd.DataFrame, dict]:
     info["hydro_reservoir_2020"] = res2020.sum()
     # --- pumped hydro
     put("pumped_hydro", spread(phs, _profile_from_cumulative(PHS_CUM)),
-        "PIK PHS_p_nom.csv; build years CEC national pumped-storage growth; 6 h", energy_h=PHS_DURATION_H)
+        "PIK PHS_p_nom.csv (the end-2021 fleet); build years CEC national pumped-storage growth to 2018, the 2021 additions "
+        "(36.39 - 31.49 GW, CREEI 2021 / NEA) dated 2021; 6 h", energy_h=PHS_DURATION_H)
     # --- biomass
     feed = biomass_feedstock_twh()
     bio_w = BIOMASS_RESIDUE_SHARE * feed / feed.sum() + (1 - BIOMASS_RESIDUE_SHARE) * dem / dem.sum()
