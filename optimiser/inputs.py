@@ -345,9 +345,9 @@ def _check_history(tables: dict[str, pd.DataFrame], settings: dict, issues: list
             if unknown:
                 issues.append(InputIssue("references.csv", int(references.index[row]) + 2, "technologies", names,
                                          f"technologies of technologies.csv separated by spaces (unknown: {', '.join(unknown)})"))
-        no_value = references["value"].isna() & (references["low"].isna() | references["high"].isna())
+        no_value = references["value"].isna() & references["low"].isna() & references["high"].isna()
         for row in np.flatnonzero(no_value.to_numpy()):
-            issues.append(InputIssue("references.csv", int(references.index[row]) + 2, "value", None, "a value, or both low and high"))
+            issues.append(InputIssue("references.csv", int(references.index[row]) + 2, "value", None, "a value, a range low..high, or one bound"))
 
 
 def _check_calendar(tables: dict[str, pd.DataFrame], settings: dict, issues: list[InputIssue]) -> None:

@@ -143,6 +143,9 @@ def test_credibility_table_sets_the_results_beside_the_references(tmp_path):
          "label": "stats", "source": "test record"},
         {"quantity": "capacity", "technologies": "wind", "period": 2030, "low": 10, "high": 12, "unit": "GW", "kind": "study",
          "label": "a study", "source": "test study"},
+        # what stood at the end of the record: the period should have at least 20 GW of wind (it has 16)
+        {"quantity": "capacity", "technologies": "wind", "period": 2030, "low": 20, "unit": "GW", "kind": "record",
+         "label": "year-end", "source": "test record"},
     ]
     path = history_case(tmp_path / "refs", settings={"historical_periods": [2020]}, references=references)
     ds, _, _ = solve_case(path)
@@ -151,8 +154,9 @@ def test_credibility_table_sets_the_results_beside_the_references(tmp_path):
     assert table.loc["generation_share", "within"] == True  # noqa: E712 (a numpy bool in the frame)
     assert table.loc["generation_total", "model"] == approx(70.08) and table.loc["generation_total", "difference"] == "-5.3 %"
     assert table.loc["generation_total", "within"] == False  # noqa: E712
-    assert table.loc["capacity", "model"] == approx(16) and table.loc["capacity", "difference"] == "above the range"
-    assert table.loc["capacity", "within"] == False  # noqa: E712
+    study, record = table.loc["capacity"].iloc[0], table.loc["capacity"].iloc[1]
+    assert study["model"] == approx(16) and study["difference"] == "above the range" and study["within"] == False  # noqa: E712
+    assert record["reference"] == ">= 20" and record["difference"] == "below the reference" and record["within"] == False  # noqa: E712
     written = pp.postprocess(ds, tmp_path / "report", plots=False)
     assert (tmp_path / "report" / "credibility.csv") in written
     report = (tmp_path / "report" / "report.html").read_text()
