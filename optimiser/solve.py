@@ -4,7 +4,9 @@ model that is not optimal gets a diagnosis."""
 
 from __future__ import annotations
 
+import difflib
 import functools
+import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -17,6 +19,7 @@ from .model import Model
 from .model.program import Extensions, attach_solution, compile_program
 
 DEFAULT_OPTIONS = {"solver": "choose"}
+OPTIONS_URL = "https://ergo-code.github.io/HiGHS/stable/options/definitions/"
 #: penalty per unit of slack in the feasibility re-solve
 SLACK_PENALTY = 1.0
 #: slacks below this are not reported
@@ -71,11 +74,20 @@ class Solution:
         return "\n".join(lines)
 
 
+@functools.cache
+def option_names() -> tuple[str, ...]:
+    """Names of HiGHS's options (for "did you mean")."""
+    highs = highspy.Highs()
+    return tuple(name for name in dir(highs.getOptions()) if not name.startswith("_") and highs.getOptionType(name)[0] == highspy.HighsStatus.kOk)
+
+
 def parse_option_value(highs: highspy.Highs, name: str, value):
     """Convert a (possibly string) option value to the type HiGHS expects for ``name``."""
     status, kind = highs.getOptionType(name)
     if status != highspy.HighsStatus.kOk:
-        raise SolverOptionError(f"unknown HiGHS option '{name}'")
+        close = difflib.get_close_matches(str(name), option_names(), n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else f" (the options are listed at {OPTIONS_URL})"
+        raise SolverOptionError(f"unknown HiGHS option '{name}'{hint}")
     try:
         if kind == highspy.HighsOptionType.kBool:
             if isinstance(value, str):
@@ -85,12 +97,30 @@ def parse_option_value(highs: highspy.Highs, name: str, value):
                 return lowered in ("true", "1", "on")
             return bool(value)
         if kind == highspy.HighsOptionType.kInt:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError(value)  # int() would silently make 2.5 threads 2
             return int(value)
         if kind == highspy.HighsOptionType.kDouble:
+            if isinstance(value, bool) or not math.isfinite(float(value)):
+                raise ValueError(value)
             return float(value)
         return str(value)
     except (TypeError, ValueError):
-        raise SolverOptionError(f"HiGHS option '{name}' expects a {kind.name[1:].lower()} value, got {value!r}") from None
+        noun = {"kBool": "true or false", "kInt": "an integer", "kDouble": "a number"}.get(kind.name, "text")
+        raise SolverOptionError(f"HiGHS option '{name}' expects {noun}, got {value!r}") from None
+
+
+def option_problems(options: dict) -> list[tuple[str, object, str]]:
+    """(option, value, what is wrong) for each option HiGHS does not know or whose value is of the wrong type."""
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    problems = []
+    for name, value in options.items():
+        try:
+            parse_option_value(highs, str(name), value)
+        except SolverOptionError as error:
+            problems.append((str(name), value, f"a HiGHS option and value: {error}"))
+    return problems
 
 
 _scheduler_threads: list = [None]  # thread count of HiGHS's process-wide scheduler, once started
