@@ -830,7 +830,9 @@ def _validate(tables: dict, settings: dict, changed: dict, touched: set[str], to
         with tempfile.TemporaryDirectory(prefix="optimiser-settings-") as folder:
             plain = {k: _plain(v) for k, v in settings.items() if k != "base_case"}
             (Path(folder) / _inputs.SETTINGS_FILE).write_text(yaml.safe_dump(plain, sort_keys=False))
+            before = len(issues)
             checked = _inputs._load_settings([Path(folder)], issues)
+            issues[before:] = [dataclasses.replace(issue, row=None) for issue in issues[before:]]  # lines of the temporary file
         for key in touched_settings:
             settings[key] = checked.get(key, settings.get(key))
     if not issues:
