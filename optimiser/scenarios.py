@@ -993,7 +993,7 @@ def run_scenario(case_path, scenario, out=None, options: dict | None = None, sce
 
     ``case_path`` None means the parameter file's base case.
     """
-    from .run import default_output, run
+    from .run import check_output_path, default_output, run
 
     scenario_obj, sweep = resolve_scenario(scenario, scenario_file, case_path)
     if case_path is None:
@@ -1004,6 +1004,7 @@ def run_scenario(case_path, scenario, out=None, options: dict | None = None, sce
     applied = apply_overrides(base, scenario_obj.overrides, scenario=scenario_obj.name, file=sweep.path if sweep else "")
     name = scenario_case_name(base.name, scenario_obj)
     out = Path(out) if out else default_output(name)
+    check_output_path(out)  # before the scenario's case folder is written beside it
     folder = write_scenario_case(case_path, applied, out.with_suffix(".case"), name)
     log(f"scenario {scenario_obj.name} ({scenario_obj.id}): " + ("; ".join(o.describe() for o in scenario_obj.overrides) or "no changes"))
     return run(folder, out, options, log=log, solver=solver)

@@ -158,6 +158,18 @@ def test_number_too_large_is_caught_before_the_solver(case, capsys, bad, expecte
     reported(err, f"demand.csv, line {line}, column 'demand_TWh': got '{bad}'", "expected a number >= 0", expected)
 
 
+def test_implausible_value_is_a_warning_naming_file_line_column_and_range(case, capsys):
+    """Demand in GWh instead of TWh: accepted (exit 0), with a warning naming the plausible range of the column."""
+    replace(case, "demand.csv", "electricity,central,2030,660", "electricity,central,2030,660000")
+    status, out, err = command(capsys, "validate", case)
+    assert status == 0, err
+    assert "is valid" in out
+    assert "1 warning(s)" in err
+    line = line_of(case / "demand.csv", "electricity,central,2030")
+    reported(err, f"demand.csv, line {line}, column 'demand_TWh': got '660000'", "plausible range [0, 1e5] TWh/yr", "check the unit")
+    assert [w.column for w in load_case(case).warnings] == ["demand_TWh"]
+
+
 def test_shipped_cases_have_no_warnings():
     """The plausible ranges of the schema hold every value of the shipped cases (China included)."""
     for name in ("example", "example_h2_ccus", "china", "china_2020"):
@@ -188,6 +200,15 @@ def test_setting_of_the_wrong_type_or_range(case, capsys, line_text, setting, ex
     path.write_text("\n".join(lines[:3] + [line_text] + lines[3:]) + "\n")
     err = invalid(capsys, case)
     reported(err, f"settings.yaml, line {line_of(path, line_text)}, setting '{setting}'", expected)
+
+
+def test_implausible_setting_is_a_warning(case, capsys):
+    """A discount rate of 50 %/yr is accepted (below 1), with a warning giving the plausible range [0, 0.3]."""
+    replace(case, "settings.yaml", "discount_rate: 0.05", "discount_rate: 0.5")
+    status, out, err = command(capsys, "validate", case)
+    assert status == 0, err
+    line = line_of(case / "settings.yaml", "discount_rate:")
+    reported(err, f"settings.yaml, line {line}, setting 'discount_rate': got 0.5", "plausible range [0, 0.3] 1/yr")
 
 
 def test_number_written_as_text_in_yaml_is_read(case):
@@ -267,7 +288,41 @@ def test_misspelt_table_file_name(case, capsys, table, wrong_name, why):
     reported(err, f"{wrong_name}; expected the name of a table file: did you mean {table}?", why, "not read")
 
 
+def test_stray_copy_beside_the_table_is_a_warning(case, capsys):
+    """demands.csv beside demand.csv: the table is read, the other file is not (said in a warning)."""
+    (case / "demands.csv").write_text((case / "demand.csv").read_text())
+    status, out, err = command(capsys, "validate", case)
+    assert status == 0, err
+    reported(err, "demands.csv; expected the name of a table file: did you mean demand.csv?", "demand.csv is")
+
+
 def test_column_name_typo_gets_did_you_mean(case, capsys):
     replace(case, "capacities.csv", "capacity_GW", "capacity_gw")
     err = invalid(capsys, case, n_errors=2)  # the unknown column, and the required one it was meant to be
     reported(err, "capacities.csv, line 1, column 'capacity_gw'", "did you mean 'capacity_GW'?")
+
+
+# --------------------------------------------------------------------------- output paths
+
+
+def test_output_path_under_a_file_is_refused_before_the_solve(tmp_path, capsys):
+    """--out whose parent is a file failed with FileExistsError at the end of the run; now before the model is built."""
+    blocker = tmp_path / "results"
+    blocker.write_text("a file where a folder should be\n")
+    out = blocker / "example.nc"
+    status, stdout, err = command(capsys, "run", EXAMPLE, "--out", out)
+    assert status == 2
+    assert f"cannot write the results to {out}" in err
+    assert f"{blocker} is a file" in err
+    assert "model:" not in stdout  # nothing was built or solved
+    status, _, err = command(capsys, "validate", EXAMPLE, "--out", out)
+    assert status == 2 and f"{blocker} is a file" in err
+
+
+def test_output_path_that_is_a_folder_or_blocks_the_schedule(tmp_path, capsys):
+    (tmp_path / "run.nc").mkdir()
+    status, _, err = command(capsys, "validate", EXAMPLE, "--out", tmp_path / "run.nc")
+    assert status == 2 and "is a folder: --out takes a file name" in err
+    (tmp_path / "other").write_text("")  # where the schedule folder of other.nc goes
+    status, _, err = command(capsys, "validate", EXAMPLE, "--out", tmp_path / "other.nc")
+    assert status == 2 and f"{tmp_path / 'other'} is a file, but the deployment schedule" in err
