@@ -395,14 +395,14 @@ def _check_header(raw: pd.DataFrame, table: Table, line: int, issues: list[Input
             issues.append(InputIssue(table.file, line, None, None, "a name for every column: the header has a blank name (a trailing ',' or ',,' on the header line?)"))
         elif name not in known and name.lower() not in DOCUMENTATION_COLUMNS:
             close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.8)
-            hint = f"did you mean '{close[0]}'? " if close else ""
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
             issues.append(
                 InputIssue(
                     table.file,
                     line,
                     name,
                     None,
-                    f"{hint}only the columns " + ", ".join(c.name for c in table.columns) + " (or a documentation column: "
+                    f"a known column{hint}: " + ", ".join(c.name for c in table.columns) + " (or a documentation column: "
                     + ", ".join(DOCUMENTATION_COLUMNS) + ")",
                 )
             )
@@ -800,8 +800,8 @@ def _check_settings(settings: dict, origin: dict, issues: list[InputIssue], warn
         setting = known.get(key)
         if setting is None:
             close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.6)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            issues.append(InputIssue(file, line, str(key), settings[key], f"{hint}a known setting: " + ", ".join(sorted(known))))
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            issues.append(InputIssue(file, line, str(key), settings[key], f"a known setting{hint}: " + ", ".join(sorted(known))))
             continue
         value, expected, warning = _setting_value(setting, settings[key])
         if expected is not None:
