@@ -267,7 +267,7 @@ def _find(chain: list[Path], file: str) -> Path:
     """The first of ``file`` or ``file.gz`` along the inheritance chain (large hourly tables may be gzipped)."""
     for folder in chain:
         for candidate in (folder / file, folder / f"{file}.gz"):
-            if candidate.exists():
+            if candidate.exists() or candidate.is_symlink():  # a broken link is reported when read, not skipped
                 return candidate
     return chain[0] / file
 
@@ -315,7 +315,7 @@ def _empty_frame(table: Table) -> pd.DataFrame:
 
 def _read_table_text(path: Path, table: Table, issues: list[InputIssue], warnings: list[InputIssue] | None = None) -> pd.DataFrame:
     """Read and check one table file: text, header, every cell, unique keys; a broken file gives an empty table."""
-    if not path.exists():
+    if not path.exists() and not path.is_symlink():
         if table.required:
             issues.append(InputIssue(table.file, None, None, None, "this required table to exist in the case folder"))
         return _empty_frame(table)
@@ -535,6 +535,7 @@ def _check_semantics(tables: dict[str, pd.DataFrame], settings: dict, issues: li
     _check_storage_rows(tables, tech_type, issues)
     _check_capacity_limits(tables, issues)
     _check_demand_profiles(tables, issues)
+    _check_reserve_margins(tables, issues)
 
 
 def _check_order(tables: dict[str, pd.DataFrame], issues: list[InputIssue]) -> None:
@@ -567,6 +568,9 @@ def _check_technologies(tables: dict[str, pd.DataFrame], balanced: set, unit: di
             )
         if row["type"] == "storage" and row["carrier_in"]:
             issues.append(InputIssue("technologies.csv", line, "carrier_in", row["carrier_in"], "blank for a storage technology (it stores carrier_out)"))
+        if 0 < row["efficiency_discharge"] <= 1 / MAX_MAGNITUDE:
+            issues.append(InputIssue("technologies.csv", line, "efficiency_discharge", row["efficiency_discharge"],
+                                     f"a number above {1 / MAX_MAGNITUDE:.0e}: the solver takes its inverse, which it cannot beyond {MAX_MAGNITUDE:.0e}"))
         if row["type"] != "storage":
             if pd.notna(row["duration_h"]):
                 issues.append(InputIssue("technologies.csv", line, "duration_h", row["duration_h"], "blank for a conversion technology"))
@@ -585,6 +589,10 @@ def _check_technology_periods(tables, tech_type: dict, tech_in: dict, tech_out: 
         if c_in and c_in in unit and c_out in unit and unit[c_in] == unit[c_out] and row["efficiency"] > 1:
             issues.append(
                 InputIssue("technology_periods.csv", int(index) + 2, "efficiency", row["efficiency"], f"a number in (0, 1] ({c_in} and {c_out} share the unit {unit[c_in]})")
+            )
+        if 0 < row["efficiency"] <= 1 / MAX_MAGNITUDE:
+            issues.append(
+                InputIssue("technology_periods.csv", int(index) + 2, "efficiency", row["efficiency"], f"a number above {1 / MAX_MAGNITUDE:.0e}: the input per unit of output is its inverse, which the solver cannot take beyond {MAX_MAGNITUDE:.0e}")
             )
         if tech_type[tech] == "storage" and pd.notna(row["efficiency"]) and row["efficiency"] != 1:
             issues.append(
@@ -696,6 +704,21 @@ def _check_capacity_limits(tables, issues: list[InputIssue]) -> None:
         issues.append(
             InputIssue("capacity_limits.csv", int(row["_line"]), "capacity_min_GW", row["capacity_min_GW"], f"at most capacity_max_GW{period} ({row['capacity_max_GW']} GW)")
         )
+
+
+def _check_reserve_margins(tables, issues: list[InputIssue]) -> None:
+    """The regions of an area exist (a blank list means the area is the region of that name)."""
+    known = set(tables["regions"]["region"])
+    margins = tables["reserve_margins"]
+    for index, row in margins.iterrows():
+        names = str(row["regions"] or "").split()
+        unknown = [name for name in names if name not in known] if names else ([] if row["area"] in known else [row["area"]])
+        if unknown:
+            column, value = ("regions", row["regions"]) if names else ("area", row["area"])
+            issues.append(
+                InputIssue("reserve_margins.csv", int(index) + 2, column, value,
+                           f"regions of regions.csv (unknown: {', '.join(unknown)}); with a blank 'regions' the area is the region of that name")
+            )
 
 
 def _check_demand_profiles(tables, issues: list[InputIssue]) -> None:

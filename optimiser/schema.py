@@ -329,7 +329,7 @@ TABLES: tuple[Table, ...] = (
                 "1",
                 required=False,
                 default=1.0,
-                bounds=EFFICIENCY,
+                bounds=EFFICIENCY, plausible=(0.1, 1),
             ),
             Column(
                 "efficiency_discharge",
@@ -338,7 +338,7 @@ TABLES: tuple[Table, ...] = (
                 "1",
                 required=False,
                 default=1.0,
-                bounds=EFFICIENCY,
+                bounds=EFFICIENCY, plausible=(0.1, 1),
             ),
             Column(
                 "standing_loss_per_h",
@@ -420,7 +420,7 @@ TABLES: tuple[Table, ...] = (
                 required=False,
                 default=1.0,
                 bounds=POSITIVE,
-                interpolated=True, plausible=(0, 10),
+                interpolated=True, plausible=(0.01, 100),
             ),
             Column(
                 "capture_rate",

@@ -111,16 +111,28 @@ def parse_option_value(highs: highspy.Highs, name: str, value):
         raise SolverOptionError(f"HiGHS option '{name}' expects {noun}, got {value!r}") from None
 
 
+#: values of HiGHS's ``solver`` option (for "did you mean")
+SOLVER_VALUES = ("choose", "simplex", "ipm", "ipx", "hipo", "pdlp", "qpasm")
+
+
 def option_problems(options: dict) -> list[tuple[str, object, str]]:
-    """(option, value, what is wrong) for each option HiGHS does not know or whose value is of the wrong type."""
+    """(option, value, what is wrong) for each option HiGHS does not know, whose value is of the wrong type, or (text
+    options) whose value HiGHS refuses, such as solver=ipmx; file options are not tried, and solver=hipo falls back
+    to IPX where HiPO is missing (``_new_highs``)."""
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     problems = []
     for name, value in options.items():
         try:
-            parse_option_value(highs, str(name), value)
+            parsed = parse_option_value(highs, str(name), value)
         except SolverOptionError as error:
             problems.append((str(name), value, f"a HiGHS option and value: {error}"))
+            continue
+        tried = isinstance(parsed, str) and not str(name).endswith("_file") and not (name == "solver" and parsed == "hipo")
+        if tried and highs.setOptionValue(str(name), parsed) != highspy.HighsStatus.kOk:
+            close = difflib.get_close_matches(parsed, SOLVER_VALUES, n=2, cutoff=0.6) if name == "solver" else []
+            hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else (f": one of {', '.join(SOLVER_VALUES)}" if name == "solver" else "")
+            problems.append((str(name), value, f"a value HiGHS accepts for '{name}'{hint}"))
     return problems
 
 

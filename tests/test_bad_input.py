@@ -248,6 +248,13 @@ def test_unknown_highs_option_in_settings_gets_did_you_mean(case, capsys):
              "unknown HiGHS option 'thread'; did you mean 'threads'?")
 
 
+def test_highs_option_value_refused_by_highs(case, capsys):
+    replace(case, "settings.yaml", "  threads: 1", "  threads: 1\n  solver: ipmx")
+    err = invalid(capsys, case)
+    reported(err, f"settings.yaml, line {line_of(case / 'settings.yaml', '  solver: ipmx')}, setting 'solver.solver': got 'ipmx'",
+             "a value HiGHS accepts for 'solver'", "did you mean 'ipx' or 'ipm'?")
+
+
 def test_unknown_highs_option_on_the_command_line_gets_did_you_mean(case, capsys, tmp_path):
     status, _, err = command(capsys, "run", case, "--out", tmp_path / "never.nc", "--solver-option", "time_limt=60")
     assert status == 2
@@ -294,6 +301,30 @@ def test_stray_copy_beside_the_table_is_a_warning(case, capsys):
     status, out, err = command(capsys, "validate", case)
     assert status == 0, err
     reported(err, "demands.csv; expected the name of a table file: did you mean demand.csv?", "demand.csv is")
+
+
+def test_broken_link_to_a_table_is_not_a_missing_table(case, capsys):
+    """A symbolic link whose target is gone: the optional table would otherwise be taken as absent (no limits)."""
+    (case / "capacity_limits.csv").unlink()
+    (case / "capacity_limits.csv").symlink_to(case / "no_such_file.csv")
+    err = invalid(capsys, case)
+    reported(err, "capacity_limits.csv: got \"FileNotFoundError", "expected a readable file")
+
+
+def test_reserve_margin_area_of_unknown_regions(case, capsys):
+    """Names in reserve_margins.csv's space-separated 'regions' were not checked: an unknown one was left out."""
+    (case / "reserve_margins.csv").write_text("area,regions,period,margin\nnorth_plus,north nrth,,0.15\n")
+    err = invalid(capsys, case)
+    reported(err, "reserve_margins.csv, line 2, column 'regions': got 'north nrth'", "regions of regions.csv (unknown: nrth)")
+
+
+def test_efficiency_whose_inverse_the_solver_cannot_take(case, capsys):
+    """The input per unit of output is 1/efficiency: 1e-16 would put 1e16 in the matrix, which HiGHS refuses."""
+    replace(case, "technology_periods.csv", "gas_ccgt,2040,2500,,90,15,0.60,", "gas_ccgt,2040,2500,,90,15,1e-16,")
+    status, _, err = command(capsys, "validate", case)
+    assert status == 2
+    line = line_of(case / "technology_periods.csv", "gas_ccgt,2040")
+    reported(err, f"technology_periods.csv, line {line}, column 'efficiency': got 1e-16", "a number above 1e-15", "inverse")
 
 
 def test_column_name_typo_gets_did_you_mean(case, capsys):
