@@ -292,7 +292,7 @@ def _check_file_names(chain: list[Path], issues: list[InputIssue], warnings: lis
 
 def _read_table(chain: list[Path], table: Table, issues: list[InputIssue], warnings: list[InputIssue] | None = None) -> pd.DataFrame:
     path = _find(chain, table.file)
-    if path.parent != chain[0] and path.exists():
+    if path.parent != chain[0] and (path.exists() or path.is_symlink()):
         # issues in an inherited table name the base folder's file
         issues_before, warnings_before = len(issues), len(warnings or [])
         frame = _read_table_at(path, table, issues, warnings)
@@ -364,22 +364,25 @@ def _read_csv(path: Path, table: Table, issues: list[InputIssue]) -> pd.DataFram
         issues.append(_file_issue(table.file, replace(problem, line=kept[0])))
         return None
     body = [lines[number - 1] for number in kept]
+    names = [name.strip() for name in next(csv.reader([header], skipinitialspace=True))]
+    parser_error = None
     try:
         raw = pd.read_csv(io.StringIO("\n".join(body)), dtype=str, keep_default_na=False, skipinitialspace=True)
     except pd.errors.ParserError as error:
         raw, parser_error = None, error
     if raw is None or not isinstance(raw.index, pd.RangeIndex):  # with longer rows pandas shifts the columns
-        n_columns = len(next(csv.reader([header], skipinitialspace=True)))
-        problems = casefiles.long_rows(body[1:], kept[1:], n_columns)
+        problems = casefiles.long_rows(body[1:], kept[1:], len(names))
         issues.extend(_file_issue(table.file, problem) for problem in problems)
         if not problems:
-            issues.append(InputIssue(table.file, None, None, str(parser_error).strip(), "a readable CSV file with a header line"))
+            found = str(parser_error).strip() if parser_error else "rows that do not fit the header"
+            issues.append(InputIssue(table.file, None, None, found, "a readable CSV file with a header line"))
         return None
     # index each row by its line number in the file - 2 (so that index + 2 = line) despite comments and blanks
     if len(kept) == len(raw) + 1:
         raw.index = pd.Index(np.asarray(kept[1:]) - 2)
     raw.columns = [str(c).strip() for c in raw.columns]
     raw.attrs["header_line"] = kept[0]
+    raw.attrs["header"] = names
     return raw
 
 
@@ -388,10 +391,15 @@ def _file_issue(file: str, problem: casefiles.Problem) -> InputIssue:
 
 
 def _check_header(raw: pd.DataFrame, table: Table, line: int, issues: list[InputIssue]) -> bool:
-    """Unknown, repeated and missing columns; False if the table cannot be read (a required column is missing)."""
+    """Blank, unknown, repeated and missing column names (as written on the header line, ``raw.attrs["header"]``);
+    False if the table cannot be read (a name repeated, a required column missing)."""
+    names = raw.attrs["header"]
     known = {c.name for c in table.columns}
-    for name in raw.columns:
-        if name.startswith("Unnamed: "):  # pandas' name for a blank header cell
+    if not any(name in known or name.lower() in DOCUMENTATION_COLUMNS for name in names):
+        issues.append(InputIssue(table.file, line, None, ",".join(names), "a header line naming the columns (" + ", ".join(sorted(known)) + "): this line has none of them"))
+        return False
+    for name in names:
+        if not name:
             issues.append(InputIssue(table.file, line, None, None, "a name for every column: the header has a blank name (a trailing ',' or ',,' on the header line?)"))
         elif name not in known and name.lower() not in DOCUMENTATION_COLUMNS:
             close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.8)
@@ -406,11 +414,13 @@ def _check_header(raw: pd.DataFrame, table: Table, line: int, issues: list[Input
                     + ", ".join(DOCUMENTATION_COLUMNS) + ")",
                 )
             )
-    if len(set(raw.columns)) != len(raw.columns):
-        issues.append(InputIssue(table.file, line, None, list(raw.columns), "each column name once"))
+    repeated = sorted({name for name in names if name and names.count(name) > 1})
+    for name in repeated:
+        issues.append(InputIssue(table.file, line, name, None, f"each column name once ('{name}' is in the header {names.count(name)} times)"))
+    if repeated:
         return False
     for column in table.columns:
-        if column.required and column.name not in raw.columns:
+        if column.required and column.name not in names:
             issues.append(InputIssue(table.file, line, column.name, None, f"a column '{column.name}' ({column.doc})"))
             return False
     return True

@@ -137,6 +137,21 @@ def test_trailing_comma_on_every_line_is_not_a_shifted_table(case, capsys):
     reported(err, "capacities.csv, line 1", "a name for every column", "trailing ','")
 
 
+def test_header_line_missing(case, capsys):
+    """The first line is data: one error saying so, not one per 'unknown column'."""
+    path = case / "demand.csv"
+    path.write_text("\n".join(path.read_text().splitlines()[1:]) + "\n")
+    err = invalid(capsys, case)
+    reported(err, "demand.csv, line 1: got 'electricity,north,2020,300'", "a header line naming the columns", "none of them")
+
+
+def test_column_name_twice_in_the_header(case, capsys):
+    """pandas would rename the second 'period' to 'period.1' and read on."""
+    replace(case, "demand.csv", "carrier,region,period,demand_TWh", "carrier,region,period,period")
+    err = invalid(capsys, case)
+    reported(err, "demand.csv, line 1, column 'period'", "each column name once", "2 times")
+
+
 def test_empty_file(case, capsys):
     (case / "technologies.csv").write_text("")
     err = invalid(capsys, case)
