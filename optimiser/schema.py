@@ -697,7 +697,11 @@ TABLE_BY_NAME = {table.name: table for table in TABLES}
 
 @dataclass(frozen=True)
 class Setting:
-    """One key of settings.yaml, checked by type and range like a column (:func:`describe`)."""
+    """One key of settings.yaml, checked by type and range like a column (:func:`describe`).
+
+    The same vocabulary as the columns (kind, bounds, plausible) rather than a second mechanism such as a pydantic
+    model: one checker, messages in the tables' format (file, line, setting, value, expected), and warnings, which
+    pydantic has no notion of."""
 
     name: str
     doc: str
