@@ -31,13 +31,16 @@ def _cmd_run(args) -> int:
     from .inputs import InputError, warnings_report
     from .run import DEFAULT_CASE, run
     from .scenarios import ScenarioError
-    from .solve import SolverOptionError
+    from .solve import SolverOptionError, option_problems
 
     from .model.program import ExtensionError
 
     case = args.case or DEFAULT_CASE
     try:
         options = _solver_options(args.solver_option)
+        problems = option_problems(options) if args.solver is None else []  # HiGHS options, before the case is read
+        if problems:
+            raise SolverOptionError("; ".join(what for _, _, what in problems))
         if not args.quiet and args.solver is None:
             # a long solve shows its progress (and HiPO writes its iterations to the log file only when echoing)
             options = {"log_to_console": True, **options}

@@ -899,7 +899,7 @@ def _setting_details(key: str, value) -> list[tuple[str, object, str]]:
     if key == "solver" and value:
         from .solve import option_problems  # (imports HiGHS)
 
-        return [(f"solver.{name}", bad, what) for name, bad, what in option_problems(value)]
+        return [(f"solver.{name}", bad, f"a HiGHS option and value: {what}") for name, bad, what in option_problems(value)]
     return []
 
 

@@ -126,13 +126,13 @@ def option_problems(options: dict) -> list[tuple[str, object, str]]:
         try:
             parsed = parse_option_value(highs, str(name), value)
         except SolverOptionError as error:
-            problems.append((str(name), value, f"a HiGHS option and value: {error}"))
+            problems.append((str(name), value, str(error)))
             continue
         tried = isinstance(parsed, str) and not str(name).endswith("_file") and not (name == "solver" and parsed == "hipo")
         if tried and highs.setOptionValue(str(name), parsed) != highspy.HighsStatus.kOk:
             close = difflib.get_close_matches(parsed, SOLVER_VALUES, n=2, cutoff=0.6) if name == "solver" else []
             hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else (f": one of {', '.join(SOLVER_VALUES)}" if name == "solver" else "")
-            problems.append((str(name), value, f"a value HiGHS accepts for '{name}'{hint}"))
+            problems.append((str(name), value, f"HiGHS refuses {name}={parsed!r}{hint}"))
     return problems
 
 
