@@ -293,6 +293,8 @@ RELAXATION_ORDER = (
 DEFAULT_RELAXATION = 1.2
 #: re-solves that each hold the limits named so far, to report the alternatives to relaxing them
 MAX_ALTERNATIVES = 2
+#: time limit of each of those re-solves: this many times the first elastic re-solve's time, at least the minimum (s)
+ALTERNATIVE_TIME_FACTOR, ALTERNATIVE_MIN_S = 2.0, 10.0
 #: where each limit is set, for the diagnosis
 LIMIT_SOURCES = {
     "cumulative_limit": "cumulative_max_TWh in cumulative_limits.csv",
@@ -342,8 +344,9 @@ class _Relaxation:
     x: np.ndarray
 
 
-def _relax(model: Model, held: set[str], options: dict) -> _Relaxation | None:
-    """Solve the model with penalised slacks on its elastic families except ``held``; None if it stays infeasible."""
+def _relax(model: Model, held: set[str], options: dict, time_limit: float | None = None):
+    """Solve the model with penalised slacks on its elastic families except ``held``, within ``time_limit`` seconds
+    (and the options' own). Returns (the relaxation, or None if there is no optimum; HiGHS's status; seconds)."""
     import scipy.sparse as sp
 
     lp = model.lp
@@ -359,7 +362,7 @@ def _relax(model: Model, held: set[str], options: dict) -> _Relaxation | None:
             slack_signs.append(np.full(len(rows), sign))
             slack_penalty.append(penalty)
     if not slack_rows:
-        return None
+        return None, highspy.HighsModelStatus.kInfeasible, 0.0
     rows, signs = np.concatenate(slack_rows), np.concatenate(slack_signs)
     n_cols, n_slack = lp.n_cols, len(rows)
     matrix = finished.matrix.tocoo()
@@ -373,16 +376,22 @@ def _relax(model: Model, held: set[str], options: dict) -> _Relaxation | None:
     cost = np.concatenate([np.zeros(n_cols), np.concatenate(slack_penalty)])
     lower = np.concatenate([finished.col_lower, np.zeros(n_slack)])
     upper = np.concatenate([finished.col_upper, np.full(n_slack, np.inf)])
-    highs = _new_highs({k: v for k, v in options.items() if k != "log_file"}, None)
+    options = {k: v for k, v in options.items() if k != "log_file"}
+    if time_limit is not None:
+        options["time_limit"] = min(float(options.get("time_limit", np.inf)), time_limit)
+    highs = _new_highs(options, None)
     _pass(highs, cost, lower, upper, extended, finished.row_lower, finished.row_upper)
+    start = time.perf_counter()
     highs.run()
-    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
+    seconds = time.perf_counter() - start
+    status = highs.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        return None, status, seconds
     x = np.asarray(highs.getSolution().col_value)
     slack = x[n_cols:]
     used = slack > SLACK_TOLERANCE
     names = tuple(sorted(f.name for f in lp.constraints.values() if ((rows[used] >= f.offset) & (rows[used] < f.offset + f.size)).any()))
-    return _Relaxation(rows[used], signs[used], slack[used], names, x[:n_cols])
+    return _Relaxation(rows[used], signs[used], slack[used], names, x[:n_cols]), status, seconds
 
 
 def diagnose_infeasibility(model: Model, options: dict) -> list[str]:
@@ -392,7 +401,9 @@ def diagnose_infeasibility(model: Model, options: dict) -> list[str]:
     named so far, and the potentials and build rates that bind."""
     if not any(family.elastic for family in model.lp.constraints.values()):
         return ["the model is infeasible and has no elastic constraint families to relax"]
-    first = _relax(model, set(), options)
+    first, status, seconds = _relax(model, set(), options)
+    if first is None and status == highspy.HighsModelStatus.kTimeLimit:
+        return ["the model is infeasible; the elastic re-solve that would name the limits to relax reached the time limit"]
     if first is None:
         return [
             "the model stays infeasible even with balances, CO2 caps and budget, regional caps, cumulative limits, energy "
@@ -401,14 +412,17 @@ def diagnose_infeasibility(model: Model, options: dict) -> list[str]:
     lines = ["the model is infeasible; the smallest relaxation that makes it feasible (limits before demand and supply balances):"]
     lines += _violation_lines(model, first)
     held: set[str] = set()
-    latest = first
+    latest, budget = first, max(ALTERNATIVE_MIN_S, ALTERNATIVE_TIME_FACTOR * seconds)
     for _ in range(MAX_ALTERNATIVES):
         limits = {name for name in latest.names if not _is_balance(name)}
         if not limits:
             break
         held |= limits
-        latest = _relax(model, held, options)
+        latest, status, _ = _relax(model, held, options, budget)
         kept = ", ".join(f"{name} ({LIMIT_SOURCES.get(name, 'as given')})" for name in sorted(held))
+        if latest is None and status == highspy.HighsModelStatus.kTimeLimit:
+            lines.append(f"alternatives not searched further: the re-solve keeping {kept} reached its time limit ({budget:.0f} s)")
+            break
         if latest is None:
             lines.append(f"no alternative: nothing else relaxed makes the case feasible while keeping {kept}")
             break

@@ -146,6 +146,19 @@ def test_cumulative_co2_budget_below_what_the_fleet_can_reach(tmp_path):
 # --------------------------------------------------------------------------- 3. an energy budget against demand
 
 
+def hydro_case(folder):
+    """A: demand 100 TWh/yr, only hydro with a budget of 80 TWh/yr; B: gas only; one period (2030)."""
+    return gas_case(
+        folder / "hydro",
+        regions=("A", "B"),
+        periods=(2030,),
+        more_technologies=[{"technology": "hydro", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 80}],
+        more_technology_periods=[{"technology": "hydro", "period": 2030, "capex_CNY_per_kW": 12000}],
+        capacity_limits=[{"technology": "gas", "region": "A", "capacity_max_GW": 0}, {"technology": "hydro", "region": "B", "capacity_max_GW": 0}],
+        energy_budgets=[{"technology": "hydro", "region": "A", "energy_max_TWh": 80}],
+    )
+
+
 def test_energy_budget_against_demand(tmp_path, capsys):
     """Region A has only reservoir hydro, whose yearly inflow (energy_budgets.csv) is smaller than A's demand.
 
@@ -155,15 +168,7 @@ def test_energy_budget_against_demand(tmp_path, capsys):
     technology=hydro, region=A, period=2030, by 20 TWh/yr; holding it, the alternative is 20 TWh/yr of A's demand
     unserved. Nothing is said about B. Through the command line: exit status 1, the same lines on stderr.
     """
-    path = gas_case(
-        tmp_path / "hydro",
-        regions=("A", "B"),
-        periods=(2030,),
-        more_technologies=[{"technology": "hydro", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 80}],
-        more_technology_periods=[{"technology": "hydro", "period": 2030, "capex_CNY_per_kW": 12000}],
-        capacity_limits=[{"technology": "gas", "region": "A", "capacity_max_GW": 0}, {"technology": "hydro", "region": "B", "capacity_max_GW": 0}],
-        energy_budgets=[{"technology": "hydro", "region": "A", "energy_max_TWh": 80}],
-    )
+    path = hydro_case(tmp_path)
     lines = diagnosis(path)
     assert section(lines) == [
         "- energy budget exceeded at technology=hydro, region=A, period=2030 by 20 TWh/yr (energy_max_TWh in energy_budgets.csv)"
@@ -177,6 +182,31 @@ def test_energy_budget_against_demand(tmp_path, capsys):
     err = capsys.readouterr().err
     assert status == 1 and "Traceback" not in err
     assert "energy budget exceeded at technology=hydro, region=A, period=2030 by 20 TWh/yr" in err
+
+
+def test_alternatives_stop_at_their_time_limit(tmp_path, monkeypatch):
+    """A re-solve for an alternative that reaches its time limit (twice the first re-solve, at least 10 s) ends the
+    search with a line saying so; the first relaxation is still reported in full."""
+    import importlib
+
+    from highspy import HighsModelStatus
+
+    solve = importlib.import_module("optimiser.solve")  # (optimiser.solve is also the name of the function)
+    real = solve._relax
+
+    def slow(model, held, options, time_limit=None):
+        if held:
+            assert time_limit == solve.ALTERNATIVE_MIN_S  # the first re-solve of this tiny case takes far less than 5 s
+            return None, HighsModelStatus.kTimeLimit, time_limit
+        return real(model, held, options, time_limit)
+
+    monkeypatch.setattr(solve, "_relax", slow)
+    lines = diagnosis(hydro_case(tmp_path))
+    assert section(lines) == [
+        "- energy budget exceeded at technology=hydro, region=A, period=2030 by 20 TWh/yr (energy_max_TWh in energy_budgets.csv)"
+    ]
+    assert ("alternatives not searched further: the re-solve keeping energy_budget (energy_max_TWh in energy_budgets.csv) "
+            "reached its time limit (10 s)") in lines, "\n".join(lines)
 
 
 def test_ranked_families_are_the_elastic_ones():
