@@ -326,8 +326,10 @@ def _read_table_text(path: Path, table: Table, issues: list[InputIssue], warning
     if not _check_header(raw, table, header_line, issues):
         return _empty_frame(table)
     if table.required and raw.empty:
+        meant = " (for a case without exogenous demand, say so with a row of demand_TWh 0)" if table.name == "demand" else ""
         issues.append(
-            InputIssue(table.file, None, None, None, f"at least one row below the header (line {header_line}): a required table without rows leaves the case without its {table.name}")
+            InputIssue(table.file, None, None, None,
+                       f"at least one row below the header (line {header_line}): a required table without rows leaves the case without its {table.name}{meant}")
         )
         return _empty_frame(table)
     data = {}

@@ -292,7 +292,7 @@ def test_required_table_with_a_header_and_no_rows(case, capsys):
     path = case / "demand.csv"
     path.write_text(path.read_text().splitlines()[0] + "\n")
     err = invalid(capsys, case)
-    reported(err, "demand.csv", "at least one row below the header (line 1)")
+    reported(err, "demand.csv", "at least one row below the header (line 1)", "a row of demand_TWh 0")
 
 
 @pytest.mark.parametrize(
