@@ -28,16 +28,19 @@ def _solver_options(pairs: list[str]) -> dict:
 
 
 def _cmd_run(args) -> int:
-    from .inputs import InputError
+    from .inputs import InputError, warnings_report
     from .run import DEFAULT_CASE, run
     from .scenarios import ScenarioError
-    from .solve import SolverOptionError
+    from .solve import SolverOptionError, option_problems
 
     from .model.program import ExtensionError
 
     case = args.case or DEFAULT_CASE
     try:
         options = _solver_options(args.solver_option)
+        problems = option_problems(options) if args.solver is None else []  # HiGHS options, before the case is read
+        if problems:
+            raise SolverOptionError("; ".join(what for _, _, what in problems))
         if not args.quiet and args.solver is None:
             # a long solve shows its progress (and HiPO writes its iterations to the log file only when echoing)
             options = {"log_to_console": True, **options}
@@ -52,6 +55,8 @@ def _cmd_run(args) -> int:
         return EXIT_INPUT
     except InputError as error:
         print(error.report(), file=sys.stderr)
+        if error.warnings:
+            print(warnings_report(error.warnings), file=sys.stderr)
         return EXIT_INPUT
     except SolverOptionError as error:
         print(f"solver option error: {error}", file=sys.stderr)
@@ -69,14 +74,21 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_validate(args) -> int:
-    from .inputs import InputError, load_case
+    from .inputs import InputError, load_case, warnings_report
     from .model import build_model
+    from .run import check_output_path
 
     try:
         case = load_case(args.case)
+        if args.out is not None:
+            check_output_path(args.out, schedule=True)
     except InputError as error:
         print(error.report(), file=sys.stderr)
+        if error.warnings:
+            print(warnings_report(error.warnings), file=sys.stderr)
         return EXIT_INPUT
+    if case.warnings:
+        print(warnings_report(case.warnings), file=sys.stderr)
     print(f"case {case.name} is valid: " + ", ".join(f"{v} {k}" for k, v in case.summary().items()))
     from .model.program import ExtensionError, compile_program
 
@@ -138,6 +150,7 @@ def parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="check a case, print its size; exit 2 on errors")
     validate.add_argument("case", type=Path)
+    validate.add_argument("--out", type=Path, help="also check that results could be written there (as optimiser run --out)")
     validate.set_defaults(func=_cmd_validate)
 
     info = commands.add_parser("info", help="status, objective and headline figures of a results file")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
 import xarray as xr
 
-from .inputs import load_case
+from .inputs import InputError, InputIssue, load_case
 from .model import build_model
 from .pyomo_solvers import IN_MEMORY, solve_pyomo
 from .results import extract, write_results
@@ -19,6 +20,40 @@ DEFAULT_CASE = Path(__file__).resolve().parent.parent / "inputs" / "china"
 
 def default_output(case_name: str) -> Path:
     return Path("results") / f"{case_name}.nc"
+
+
+class OutputPathError(InputError):
+    """The results cannot be written where asked (found before anything is solved)."""
+
+    def report(self) -> str:
+        return "\n".join([f"cannot write the results to {self.case_path}:"] + [f"  - {issue.expected}" for issue in self.issues])
+
+
+def check_output_path(out: Path, schedule: bool = False) -> None:
+    """Raise :class:`OutputPathError` unless the results file ``out``, its HiGHS log and (``schedule``) the folder of
+    the deployment schedule beside it can be written: checked before the solve, so that a long run never fails at
+    its end."""
+    out = Path(out)
+    problems = []
+    if out.is_dir():
+        problems.append(f"{out} is a folder: --out takes a file name, e.g. {out / 'case.nc'}")
+    existing = out.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        problems.append(f"{existing} is a file, so the folder {out.parent} cannot be made for the results")
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        problems.append(f"the folder {existing} is not writable")
+    if out.with_suffix(".highs.log").is_dir():
+        problems.append(f"{out.with_suffix('.highs.log')} is a folder, so the HiGHS log cannot be written")
+    if schedule:
+        folder = out.with_suffix("")
+        if folder == out:
+            problems.append(f"{out} has no extension, but the schedule folder beside it takes the name without one: use e.g. {out}.nc")
+        elif folder.exists() and not folder.is_dir():
+            problems.append(f"{folder} is a file, but the deployment schedule, plots and report go into a folder of that name")
+    if problems:
+        raise OutputPathError([InputIssue(str(out), None, None, None, problem) for problem in problems], out)
 
 
 def run(
@@ -37,6 +72,10 @@ def run(
     start = time.perf_counter()
     case = load_case(case_path)
     log(f"case {case.name}: " + ", ".join(f"{v} {k}" for k, v in case.summary().items()))
+    for warning in case.warnings:
+        log(f"warning: {warning}")
+    out = Path(out) if out else default_output(case.name)
+    check_output_path(out, schedule)
     case = aggregate(case)
     if case.time_aggregation is not None:
         info = case.time_aggregation
@@ -46,7 +85,6 @@ def run(
     stats = model.statistics()
     log(f"model: {stats['variables']} variables, {stats['constraints']} constraints, {stats['nonzeros']} non-zeros "
         f"(built in {sum(model.timings.values()):.2f} s)")
-    out = Path(out) if out else default_output(case.name)
     log_file = out.with_suffix(".highs.log")
     if model.extensions:
         log("extensions applied: " + ", ".join(Path(e["path"]).name for e in model.extensions))

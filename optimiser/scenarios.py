@@ -830,7 +830,9 @@ def _validate(tables: dict, settings: dict, changed: dict, touched: set[str], to
         with tempfile.TemporaryDirectory(prefix="optimiser-settings-") as folder:
             plain = {k: _plain(v) for k, v in settings.items() if k != "base_case"}
             (Path(folder) / _inputs.SETTINGS_FILE).write_text(yaml.safe_dump(plain, sort_keys=False))
+            before = len(issues)
             checked = _inputs._load_settings([Path(folder)], issues)
+            issues[before:] = [dataclasses.replace(issue, row=None) for issue in issues[before:]]  # lines of the temporary file
         for key in touched_settings:
             settings[key] = checked.get(key, settings.get(key))
     if not issues:
@@ -991,7 +993,7 @@ def run_scenario(case_path, scenario, out=None, options: dict | None = None, sce
 
     ``case_path`` None means the parameter file's base case.
     """
-    from .run import default_output, run
+    from .run import check_output_path, default_output, run
 
     scenario_obj, sweep = resolve_scenario(scenario, scenario_file, case_path)
     if case_path is None:
@@ -1002,6 +1004,7 @@ def run_scenario(case_path, scenario, out=None, options: dict | None = None, sce
     applied = apply_overrides(base, scenario_obj.overrides, scenario=scenario_obj.name, file=sweep.path if sweep else "")
     name = scenario_case_name(base.name, scenario_obj)
     out = Path(out) if out else default_output(name)
+    check_output_path(out)  # before the scenario's case folder is written beside it
     folder = write_scenario_case(case_path, applied, out.with_suffix(".case"), name)
     log(f"scenario {scenario_obj.name} ({scenario_obj.id}): " + ("; ".join(o.describe() for o in scenario_obj.overrides) or "no changes"))
     return run(folder, out, options, log=log, solver=solver)

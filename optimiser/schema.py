@@ -4,6 +4,10 @@ This module is the single source of truth for the input format.  The loader
 (:mod:`optimiser.inputs`) validates against it, and ``docs/inputs.md`` documents
 it table by table (``python -m optimiser.schema`` prints the tables in Markdown).
 
+Checks.  ``bounds`` are hard: a value outside them is an error.  ``plausible`` ranges are soft: a value
+outside is accepted with a warning (it is usually a unit slip, such as MW for GW or a percentage for a
+fraction).  Every number must be finite and smaller in magnitude than :data:`MAX_MAGNITUDE`.
+
 Units.  Energy carriers flow in GW and are counted in GWh per time step and TWh
 per year; mass carriers (captured CO2) flow in kt/h, counted in kt and Mt.  A
 column named for an energy unit carries the mass analogue for a mass carrier:
@@ -13,6 +17,7 @@ price year in the inputs, billion CNY in the model.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -26,6 +31,69 @@ def python_strings():
     picks by default (same dtype, same values; measured in benchmarks/RESULTS.md).
     """
     return pd.option_context("mode.string_storage", "python")
+
+
+#: largest magnitude of any number in a case: beyond it HiGHS no longer tells a number from infinity (it treats bounds
+#: >= 1e20 as infinite and refuses matrix coefficients >= 1e15), and 1e400 is not even a double
+MAX_MAGNITUDE = 1e15
+
+YEARS = (1900, 2200)  # plausible calendar years
+LIFETIMES = (1, 150)  # plausible lifetimes, years
+RATES = (0, 0.3)  # plausible discount rates and costs of capital, 1/yr
+
+
+def describe(kind: str, bounds: tuple | None = None, choices: tuple | None = None) -> str:
+    """Human-readable description of a valid value of a column or setting."""
+    if choices:
+        return "one of " + ", ".join(repr(c) for c in choices)
+    if kind == "bool":
+        return "true or false"
+    if kind in ("int", "float") and bounds:
+        low, low_inc, high, high_inc = bounds
+        noun = "an integer" if kind == "int" else "a number"
+        if low is not None and high is not None:
+            return f"{noun} in {'[' if low_inc else '('}{low}, {high}{']' if high_inc else ')'}"
+        if low is not None:
+            return f"{noun} {'>=' if low_inc else '>'} {low}"
+        return f"{noun} {'<=' if high_inc else '<'} {high}"
+    return {
+        "int": "an integer",
+        "float": "a number",
+        "str": "a non-empty name",
+        "text": "text",
+        "mapping": "a mapping (indented 'key: value' lines below the setting)",
+        "periods": "a list of periods, e.g. [2020]",
+        "files": "a list of file paths, e.g. [my_rules.py]",
+    }[kind]
+
+
+def outside(values, bounds: tuple):
+    """Where numeric ``values`` (scalar or array) lie outside ``bounds`` = (low, low_inclusive, high, high_inclusive)."""
+    low, low_inc, high, high_inc = bounds
+    out = False
+    if low is not None:
+        out = out | ((values < low) if low_inc else (values <= low))
+    if high is not None:
+        out = out | ((values > high) if high_inc else (values >= high))
+    return out
+
+
+def short_number(value: float) -> str:
+    """1e+05 -> '1e5', 8784.0 -> '8784', 0.3 -> '0.3' (for ranges in messages and docs)."""
+    if value and abs(value) >= 1e4:
+        exponent = math.floor(math.log10(abs(value)))
+        mantissa = value / 10**exponent
+        if mantissa == round(mantissa):
+            return f"{int(round(mantissa))}e{exponent}"
+    return f"{value:g}"
+
+
+def plausible_text(plausible: tuple | None, unit: str = "") -> str:
+    if not plausible:
+        return ""
+    low, high = plausible
+    unit = "" if unit in ("", "1") else f" {unit}"
+    return f"[{short_number(low)}, {short_number(high)}]{unit}"
 
 
 @dataclass(frozen=True)
@@ -46,22 +114,12 @@ class Column:
     choices: tuple | None = None
     #: blanks stay missing on loading and are interpolated across periods; ``default`` fills what remains
     interpolated: bool = False
+    #: plausible range (low, high), both inclusive: a value outside is accepted with a warning; None = no warning
+    plausible: tuple | None = None
 
     def expected(self) -> str:
         """Human-readable description of a valid value."""
-        if self.choices:
-            return "one of " + ", ".join(repr(c) for c in self.choices)
-        if self.kind == "bool":
-            return "true or false"
-        if self.kind in ("int", "float") and self.bounds:
-            low, low_inc, high, high_inc = self.bounds
-            noun = "an integer" if self.kind == "int" else "a number"
-            if low is not None and high is not None:
-                return f"{noun} in {'[' if low_inc else '('}{low}, {high}{']' if high_inc else ')'}"
-            if low is not None:
-                return f"{noun} {'>=' if low_inc else '>'} {low}"
-            return f"{noun} {'<=' if high_inc else '<'} {high}"
-        return {"int": "an integer", "float": "a number", "str": "a non-empty name"}[self.kind]
+        return describe(self.kind, self.bounds, self.choices)
 
 
 @dataclass(frozen=True)
@@ -101,14 +159,14 @@ TABLES: tuple[Table, ...] = (
         "Investment periods. Each period stands for the years until the next one "
         "(the last one for `last_period_years` of the settings).",
         (
-            Column("period", "int", "First year of the investment period; strictly increasing.", "year"),
+            Column("period", "int", "First year of the investment period; strictly increasing.", "year", plausible=YEARS),
             Column(
                 "co2_cap_Mt",
                 "float",
                 "Cap on national net annual CO2 emissions (modelled technologies + exogenous emissions - "
                 "ecosystem sinks; removals by BECCS and DAC count negative); blank = no cap.",
                 "Mt CO2/yr",
-                required=False,
+                required=False, plausible=(-1e4, 1e5),
             ),
             Column(
                 "exogenous_emissions_Mt",
@@ -118,7 +176,7 @@ TABLES: tuple[Table, ...] = (
                 "Mt CO2/yr",
                 required=False,
                 default=0.0,
-                bounds=NONNEGATIVE,
+                bounds=NONNEGATIVE, plausible=(0, 1e5),
             ),
             Column(
                 "ecosystem_sink_Mt",
@@ -127,7 +185,7 @@ TABLES: tuple[Table, ...] = (
                 "Mt CO2/yr",
                 required=False,
                 default=0.0,
-                bounds=NONNEGATIVE,
+                bounds=NONNEGATIVE, plausible=(0, 1e5),
             ),
             Column(
                 "co2_tax_CNY_per_t",
@@ -136,7 +194,7 @@ TABLES: tuple[Table, ...] = (
                 "CNY/t CO2",
                 required=False,
                 default=0.0,
-                bounds=NONNEGATIVE,
+                bounds=NONNEGATIVE, plausible=(0, 1e4),
             ),
         ),
         key=("period",),
@@ -180,7 +238,7 @@ TABLES: tuple[Table, ...] = (
                 "t CO2/MWh",
                 required=False,
                 default=0.0,
-                bounds=NONNEGATIVE,
+                bounds=NONNEGATIVE, plausible=(0, 5),
             ),
             Column(
                 "biogenic",
@@ -200,7 +258,7 @@ TABLES: tuple[Table, ...] = (
             Column("carrier", "str", "Carrier without a balance.", ref="carrier"),
             Column("period", "int", "Investment period.", "year", ref="period"),
             Column("region", "str", "Region; blank = every region.", required=False, default="", ref="region"),
-            Column("price_CNY_per_MWh", "float", "Price of the carrier.", "CNY/MWh", bounds=NONNEGATIVE),
+            Column("price_CNY_per_MWh", "float", "Price of the carrier.", "CNY/MWh", bounds=NONNEGATIVE, plausible=(0, 1e4)),
         ),
         key=("carrier", "period", "region"),
         required=False,
@@ -228,14 +286,14 @@ TABLES: tuple[Table, ...] = (
                 default="",
                 ref="carrier",
             ),
-            Column("lifetime_years", "float", "Technical and economic lifetime.", "years", bounds=POSITIVE),
+            Column("lifetime_years", "float", "Technical and economic lifetime.", "years", bounds=POSITIVE, plausible=LIFETIMES),
             Column(
                 "wacc",
                 "float",
                 "Weighted average cost of capital for the annuity; blank = the settings' discount rate.",
                 "1/yr",
                 required=False,
-                bounds=(0.0, True, 1.0, False),
+                bounds=(0.0, True, 1.0, False), plausible=RATES,
             ),
             Column("expandable", "bool", "May new capacity be built?", required=False, default=True),
             Column(
@@ -262,7 +320,7 @@ TABLES: tuple[Table, ...] = (
                 "Storage only: fixed energy-to-power ratio; blank = energy capacity chosen freely.",
                 "h",
                 required=False,
-                bounds=POSITIVE,
+                bounds=POSITIVE, plausible=(0, 1e4),
             ),
             Column(
                 "efficiency_charge",
@@ -271,7 +329,7 @@ TABLES: tuple[Table, ...] = (
                 "1",
                 required=False,
                 default=1.0,
-                bounds=EFFICIENCY,
+                bounds=EFFICIENCY, plausible=(0.1, 1),
             ),
             Column(
                 "efficiency_discharge",
@@ -280,7 +338,7 @@ TABLES: tuple[Table, ...] = (
                 "1",
                 required=False,
                 default=1.0,
-                bounds=EFFICIENCY,
+                bounds=EFFICIENCY, plausible=(0.1, 1),
             ),
             Column(
                 "standing_loss_per_h",
@@ -289,7 +347,7 @@ TABLES: tuple[Table, ...] = (
                 "1/h",
                 required=False,
                 default=0.0,
-                bounds=LOSS,
+                bounds=LOSS, plausible=(0, 0.1),
             ),
             Column(
                 "seasonal",
@@ -340,7 +398,7 @@ TABLES: tuple[Table, ...] = (
         (
             Column("technology", "str", "Technology.", ref="technology"),
             Column("period", "int", "Investment period.", "year", ref="period"),
-            Column("capex_CNY_per_kW", "float", "Overnight capital cost of power capacity.", "CNY/kW", required=False, default=0.0, bounds=NONNEGATIVE, interpolated=True),
+            Column("capex_CNY_per_kW", "float", "Overnight capital cost of power capacity.", "CNY/kW", required=False, default=0.0, bounds=NONNEGATIVE, interpolated=True, plausible=(0, 1e6)),
             Column(
                 "capex_energy_CNY_per_kWh",
                 "float",
@@ -349,10 +407,10 @@ TABLES: tuple[Table, ...] = (
                 required=False,
                 default=0.0,
                 bounds=NONNEGATIVE,
-                interpolated=True,
+                interpolated=True, plausible=(0, 1e5),
             ),
-            Column("fom_CNY_per_kW_yr", "float", "Fixed operation and maintenance cost.", "CNY/kW/yr", required=False, default=0.0, bounds=NONNEGATIVE, interpolated=True),
-            Column("vom_CNY_per_MWh", "float", "Variable O&M cost per MWh of output.", "CNY/MWh", required=False, default=0.0, bounds=NONNEGATIVE, interpolated=True),
+            Column("fom_CNY_per_kW_yr", "float", "Fixed operation and maintenance cost.", "CNY/kW/yr", required=False, default=0.0, bounds=NONNEGATIVE, interpolated=True, plausible=(0, 1e5)),
+            Column("vom_CNY_per_MWh", "float", "Variable O&M cost per MWh of output.", "CNY/MWh", required=False, default=0.0, bounds=NONNEGATIVE, interpolated=True, plausible=(0, 1e4)),
             Column(
                 "efficiency",
                 "float",
@@ -362,7 +420,7 @@ TABLES: tuple[Table, ...] = (
                 required=False,
                 default=1.0,
                 bounds=POSITIVE,
-                interpolated=True,
+                interpolated=True, plausible=(0.01, 100),
             ),
             Column(
                 "capture_rate",
@@ -384,7 +442,7 @@ TABLES: tuple[Table, ...] = (
         (
             Column("technology", "str", "Technology.", ref="technology"),
             Column("carrier", "str", "Carrier of the additional flow.", ref="carrier"),
-            Column("flow_per_output", "float", "Flow per unit of output (signed).", "MWh/MWh"),
+            Column("flow_per_output", "float", "Flow per unit of output (signed).", "MWh/MWh", plausible=(-10, 10)),
         ),
         key=("technology", "carrier"),
         required=False,
@@ -395,15 +453,15 @@ TABLES: tuple[Table, ...] = (
         (
             Column("technology", "str", "Technology.", ref="technology"),
             Column("region", "str", "Region.", ref="region"),
-            Column("build_year", "int", "Commissioning year.", "year"),
-            Column("capacity_GW", "float", "Power capacity (output flow).", "GW", bounds=NONNEGATIVE),
+            Column("build_year", "int", "Commissioning year.", "year", plausible=YEARS),
+            Column("capacity_GW", "float", "Power capacity (output flow).", "GW", bounds=NONNEGATIVE, plausible=(0, 1e4)),
             Column(
                 "energy_capacity_GWh",
                 "float",
                 "Storage only: energy capacity; blank = duration_h x capacity.",
                 "GWh",
                 required=False,
-                bounds=NONNEGATIVE,
+                bounds=NONNEGATIVE, plausible=(0, 1e5),
             ),
         ),
         key=("technology", "region", "build_year"),
@@ -418,10 +476,10 @@ TABLES: tuple[Table, ...] = (
         (
             Column("technology", "str", "Technology.", ref="technology"),
             Column("region", "str", "Region.", ref="region"),
-            Column("build_year", "int", "Year in service (expected year for capacity under construction).", "year"),
-            Column("capacity_GW", "float", "Power capacity (output flow).", "GW", bounds=NONNEGATIVE),
+            Column("build_year", "int", "Year in service (expected year for capacity under construction).", "year", plausible=YEARS),
+            Column("capacity_GW", "float", "Power capacity (output flow).", "GW", bounds=NONNEGATIVE, plausible=(0, 1e4)),
             Column("energy_capacity_GWh", "float", "Storage only: energy capacity; blank = duration_h x capacity.", "GWh",
-                   required=False, bounds=NONNEGATIVE),
+                   required=False, bounds=NONNEGATIVE, plausible=(0, 1e5)),
             Column("status", "str", "in_service or under_construction.", choices=("in_service", "under_construction")),
             Column("source", "str", "Where the figure comes from (publisher, document, table or page)."),
         ),
@@ -436,9 +494,9 @@ TABLES: tuple[Table, ...] = (
             Column("technology", "str", "Technology.", ref="technology"),
             Column("region", "str", "Region.", ref="region"),
             Column("period", "int", "Period; blank = every period.", "year", required=False, ref="period"),
-            Column("capacity_min_GW", "float", "Minimum installed capacity.", "GW", required=False, bounds=NONNEGATIVE),
-            Column("capacity_max_GW", "float", "Maximum installed capacity (potential).", "GW", required=False, bounds=NONNEGATIVE),
-            Column("capacity_new_max_GW", "float", "Maximum capacity built in the period (build rate).", "GW", required=False, bounds=NONNEGATIVE),
+            Column("capacity_min_GW", "float", "Minimum installed capacity.", "GW", required=False, bounds=NONNEGATIVE, plausible=(0, 1e5)),
+            Column("capacity_max_GW", "float", "Maximum installed capacity (potential).", "GW", required=False, bounds=NONNEGATIVE, plausible=(0, 1e5)),
+            Column("capacity_new_max_GW", "float", "Maximum capacity built in the period (build rate).", "GW", required=False, bounds=NONNEGATIVE, plausible=(0, 1e5)),
         ),
         key=("technology", "region", "period"),
         required=False,
@@ -450,8 +508,8 @@ TABLES: tuple[Table, ...] = (
         "length for storage; steps in the same `representative_period` form one cyclic sequence.",
         (
             Column("time", "int", "Time step number, increasing in chronological order."),
-            Column("weight_h", "float", "Hours of the year the step stands for.", "h", bounds=POSITIVE),
-            Column("duration_h", "float", "Chronological length of the step.", "h", required=False, default=1.0, bounds=POSITIVE),
+            Column("weight_h", "float", "Hours of the year the step stands for.", "h", bounds=POSITIVE, plausible=(0, 8784)),
+            Column("duration_h", "float", "Chronological length of the step.", "h", required=False, default=1.0, bounds=POSITIVE, plausible=(0, 8784)),
             Column(
                 "representative_period",
                 "int",
@@ -469,7 +527,7 @@ TABLES: tuple[Table, ...] = (
             Column("carrier", "str", "Carrier with a balance.", ref="carrier"),
             Column("region", "str", "Region.", ref="region"),
             Column("period", "int", "Period.", "year", ref="period"),
-            Column("demand_TWh", "float", "Annual demand.", "TWh/yr", bounds=NONNEGATIVE),
+            Column("demand_TWh", "float", "Annual demand.", "TWh/yr", bounds=NONNEGATIVE, plausible=(0, 1e5)),
         ),
         key=("carrier", "region", "period"),
     ),
@@ -508,7 +566,7 @@ TABLES: tuple[Table, ...] = (
             Column("region", "str", "Region.", ref="region"),
             Column("period", "int", "Period; blank = every period.", "year", required=False, ref="period"),
             Column("month", "int", "Calendar month 1-12; blank = the whole year.", required=False, bounds=(1, True, 12, True)),
-            Column("energy_max_TWh", "float", "Maximum output in the year (or in the month).", "TWh", bounds=NONNEGATIVE),
+            Column("energy_max_TWh", "float", "Maximum output in the year (or in the month).", "TWh", bounds=NONNEGATIVE, plausible=(0, 1e5)),
         ),
         key=("technology", "region", "period", "month"),
         required=False,
@@ -539,7 +597,7 @@ TABLES: tuple[Table, ...] = (
             Column("regions", "str", "Regions of the area, separated by spaces; blank = the area is the region of that name.",
                    required=False, default=""),
             Column("period", "int", "Period; blank = every period.", "year", required=False, ref="period"),
-            Column("margin", "float", "Reserve margin over the peak.", "1", bounds=(0.0, True, 1.0, True)),
+            Column("margin", "float", "Reserve margin over the peak.", "1", bounds=(0.0, True, 1.0, True), plausible=(0, 0.5)),
             Column("import_credit", "float", "Share of a corridor's capacity over which firm capacity may move into or out of the area.", "1",
                    required=False, default=0.0, bounds=FRACTION),
             Column("source", "str", "Where the margin comes from.", required=False, default=""),
@@ -554,7 +612,7 @@ TABLES: tuple[Table, ...] = (
         (
             Column("technology", "str", "Technology.", ref="technology"),
             Column("region", "str", "Region.", ref="region"),
-            Column("cumulative_max_TWh", "float", "Maximum total output over the horizon (Mt for mass carriers).", "TWh", bounds=NONNEGATIVE),
+            Column("cumulative_max_TWh", "float", "Maximum total output over the horizon (Mt for mass carriers).", "TWh", bounds=NONNEGATIVE, plausible=(0, 1e7)),
         ),
         key=("technology", "region"),
         required=False,
@@ -565,7 +623,7 @@ TABLES: tuple[Table, ...] = (
         (
             Column("region", "str", "Region.", ref="region"),
             Column("period", "int", "Period.", "year", ref="period"),
-            Column("co2_cap_Mt", "float", "Cap on the region's net emissions of modelled technologies.", "Mt CO2/yr"),
+            Column("co2_cap_Mt", "float", "Cap on the region's net emissions of modelled technologies.", "Mt CO2/yr", plausible=(-1e4, 1e5)),
         ),
         key=("region", "period"),
         required=False,
@@ -578,16 +636,16 @@ TABLES: tuple[Table, ...] = (
             Column("carrier", "str", "Carrier transported.", ref="carrier"),
             Column("region_from", "str", "One end.", ref="region"),
             Column("region_to", "str", "Other end.", ref="region"),
-            Column("length_km", "float", "Route length.", "km", bounds=POSITIVE),
-            Column("capacity_GW", "float", "Existing capacity (each direction).", "GW", required=False, default=0.0, bounds=NONNEGATIVE),
-            Column("build_year", "int", "Commissioning year of the existing capacity; blank = base year.", "year", required=False),
-            Column("loss_per_1000km", "float", "Share of the flow lost per 1000 km.", "1/1000 km", required=False, default=0.0, bounds=LOSS),
-            Column("capex_CNY_per_kW_km", "float", "Overnight cost of new capacity.", "CNY/kW/km", required=False, default=0.0, bounds=NONNEGATIVE),
-            Column("fom_fraction", "float", "Fixed O&M as a share of capex per year.", "1/yr", required=False, default=0.0, bounds=FRACTION),
-            Column("lifetime_years", "float", "Lifetime of corridor capacity.", "years", required=False, default=40.0, bounds=POSITIVE),
-            Column("wacc", "float", "Cost of capital; blank = the settings' discount rate.", "1/yr", required=False, bounds=(0.0, True, 1.0, False)),
+            Column("length_km", "float", "Route length.", "km", bounds=POSITIVE, plausible=(0, 2e4)),
+            Column("capacity_GW", "float", "Existing capacity (each direction).", "GW", required=False, default=0.0, bounds=NONNEGATIVE, plausible=(0, 1e4)),
+            Column("build_year", "int", "Commissioning year of the existing capacity; blank = base year.", "year", required=False, plausible=YEARS),
+            Column("loss_per_1000km", "float", "Share of the flow lost per 1000 km.", "1/1000 km", required=False, default=0.0, bounds=LOSS, plausible=(0, 0.2)),
+            Column("capex_CNY_per_kW_km", "float", "Overnight cost of new capacity.", "CNY/kW/km", required=False, default=0.0, bounds=NONNEGATIVE, plausible=(0, 1e3)),
+            Column("fom_fraction", "float", "Fixed O&M as a share of capex per year.", "1/yr", required=False, default=0.0, bounds=FRACTION, plausible=(0, 0.2)),
+            Column("lifetime_years", "float", "Lifetime of corridor capacity.", "years", required=False, default=40.0, bounds=POSITIVE, plausible=LIFETIMES),
+            Column("wacc", "float", "Cost of capital; blank = the settings' discount rate.", "1/yr", required=False, bounds=(0.0, True, 1.0, False), plausible=RATES),
             Column("expandable", "bool", "May the corridor be expanded?", required=False, default=True),
-            Column("capacity_max_GW", "float", "Maximum capacity.", "GW", required=False, bounds=NONNEGATIVE),
+            Column("capacity_max_GW", "float", "Maximum capacity.", "GW", required=False, bounds=NONNEGATIVE, plausible=(0, 1e4)),
         ),
         key=("corridor",),
         required=False,
@@ -598,8 +656,8 @@ TABLES: tuple[Table, ...] = (
         "the first period at or after its build year for the corridor's lifetime, and cannot be un-built.",
         (
             Column("corridor", "str", "Corridor of corridors.csv.", ref="corridor"),
-            Column("build_year", "int", "Year in service (expected year for capacity under construction).", "year"),
-            Column("capacity_GW", "float", "Capacity added (each direction).", "GW", bounds=NONNEGATIVE),
+            Column("build_year", "int", "Year in service (expected year for capacity under construction).", "year", plausible=YEARS),
+            Column("capacity_GW", "float", "Capacity added (each direction).", "GW", bounds=NONNEGATIVE, plausible=(0, 1e4)),
             Column("status", "str", "in_service or under_construction.", choices=("in_service", "under_construction")),
             Column("source", "str", "Where the figure comes from (publisher, document, table or page)."),
         ),
@@ -640,10 +698,25 @@ TABLE_BY_NAME = {table.name: table for table in TABLES}
 
 @dataclass(frozen=True)
 class Setting:
+    """One key of settings.yaml, checked by type and range like a column (:func:`describe`).
+
+    The same vocabulary as the columns (kind, bounds, plausible) rather than a second mechanism such as a pydantic
+    model: one checker, messages in the tables' format (file, line, setting, value, expected), and warnings, which
+    pydantic has no notion of."""
+
     name: str
     doc: str
     default: object = None
     unit: str = ""
+    #: "text", "int", "float", "mapping", "periods" (an integer or a list of them) or "files" (a path or a list of them)
+    kind: str = "text"
+    #: hard range as for :class:`Column` (an error outside)
+    bounds: tuple | None = None
+    #: soft range (low, high): a warning outside
+    plausible: tuple | None = None
+
+    def expected(self) -> str:
+        return describe(self.kind, self.bounds)
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -656,14 +729,25 @@ SETTINGS: tuple[Setting, ...] = (
         None,
     ),
     Setting("currency", "Currency and price year of all money inputs.", "CNY (2020)"),
-    Setting("base_year", "Year to which costs are discounted; default = first period.", None, "year"),
-    Setting("discount_rate", "Social discount rate.", 0.05, "1/yr"),
-    Setting("last_period_years", "Years the last period stands for; default = the spacing of the last two periods.", None, "years"),
+    Setting("base_year", "Year to which costs are discounted; default = first period.", None, "year", kind="int", plausible=YEARS),
+    Setting("discount_rate", "Social discount rate.", 0.05, "1/yr", kind="float", bounds=(0.0, True, 1.0, False), plausible=RATES),
+    Setting(
+        "last_period_years",
+        "Years the last period stands for; default = the spacing of the last two periods.",
+        None,
+        "years",
+        kind="float",
+        bounds=(0.0, False, None, False),
+        plausible=(1, 100),
+    ),
     Setting(
         "value_of_lost_load_CNY_per_MWh",
         "If set, demand may go unserved at this cost (per carrier with a balance); blank = demand must be met.",
         None,
         "CNY/MWh",
+        kind="float",
+        bounds=(0.0, True, None, False),
+        plausible=(1e3, 1e6),
     ),
     Setting(
         "tie_break_capex_CNY_per_kW",
@@ -672,6 +756,9 @@ SETTINGS: tuple[Setting, ...] = (
         "cost-free range; 0 = none.",
         0.0,
         "CNY/kW",
+        kind="float",
+        bounds=(0.0, True, None, False),
+        plausible=(0, 100),
     ),
     Setting("co2_captured_carrier", "Carrier that receives captured CO2 (needed if any capture_rate > 0).", None),
     Setting(
@@ -679,6 +766,8 @@ SETTINGS: tuple[Setting, ...] = (
         "Cumulative cap on national net CO2 emissions over the horizon (sum of annual net emissions x period years); blank = none.",
         None,
         "Mt CO2",
+        kind="float",
+        plausible=(-1e5, 1e7),
     ),
     Setting("electricity_carrier", "Name of the electricity carrier (for the power end of the carbon balance).", "electricity"),
     Setting("hydrogen_carrier", "Name of the hydrogen carrier (for hydrogen results).", "hydrogen"),
@@ -688,20 +777,23 @@ SETTINGS: tuple[Setting, ...] = (
         "days), `{method: downsample, hours: 3}` (average consecutive hours) or `{method: none}`; blank = the time "
         "steps as given.",
         None,
+        kind="mapping",
     ),
-    Setting("solver", "HiGHS options (for example threads, solver, time_limit).", None),
+    Setting("solver", "HiGHS options (for example threads, solver, time_limit).", None, kind="mapping"),
     Setting(
         "historical_periods",
         "Leading periods that are history (e.g. `[2020]`): their capacity is the recorded fleet (no investment, no "
         "retirement but by lifetime), their dispatch is optimised on it, and their costs are reported apart "
         "(`objective_historical`); blank = none.",
         None,
+        kind="periods",
     ),
     Setting(
         "extensions",
         "Python files (paths relative to the case folder) whose function `extend(model)` adds constraints, variables "
         "or objective terms to the Pyomo model before it is solved (docs/extending.md); blank = none.",
         None,
+        kind="files",
     ),
 )
 
@@ -713,8 +805,8 @@ def markdown() -> str:
         lines.append(f"### `{table.file}`{'' if table.required else ' (optional)'}\n")
         lines.append(table.doc + "\n")
         lines.append(f"Key: {', '.join('`' + k + '`' for k in table.key)}.\n")
-        lines.append("| column | type | unit | required | default | valid values | meaning |")
-        lines.append("|---|---|---|---|---|---|---|")
+        lines.append("| column | type | unit | required | default | valid values | plausible (warning outside) | meaning |")
+        lines.append("|---|---|---|---|---|---|---|---|")
         for c in table.columns:
             valid = c.expected()
             if c.ref:
@@ -723,7 +815,7 @@ def markdown() -> str:
             if c.interpolated:
                 default += " (blanks interpolated)"
             lines.append(
-                f"| `{c.name}` | {c.kind} | {c.unit} | {'yes' if c.required else 'no'} | {default} | {valid} | {c.doc} |"
+                f"| `{c.name}` | {c.kind} | {c.unit} | {'yes' if c.required else 'no'} | {default} | {valid} | {plausible_text(c.plausible)} | {c.doc} |"
             )
         lines.append("")
     return "\n".join(lines)
@@ -731,10 +823,12 @@ def markdown() -> str:
 
 def settings_markdown() -> str:
     """The settings of settings.yaml as a Markdown table."""
-    rows = ["| setting | unit | default | meaning |", "|---|---|---|---|"]
+    rows = ["| setting | unit | default | valid values | plausible (warning outside) | meaning |", "|---|---|---|---|---|---|"]
     for setting in SETTINGS:
         default = "the folder name" if setting.name == "name" else ("" if setting.default in (None, "") else f"`{setting.default}`")
-        rows.append(f"| `{setting.name}` | {setting.unit} | {default} | {setting.doc} |")
+        rows.append(
+            f"| `{setting.name}` | {setting.unit} | {default} | {setting.expected()} | {plausible_text(setting.plausible)} | {setting.doc} |"
+        )
     return "\n".join(rows)
 
 

@@ -4,7 +4,9 @@ model that is not optimal gets a diagnosis."""
 
 from __future__ import annotations
 
+import difflib
 import functools
+import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -12,11 +14,13 @@ from pathlib import Path
 
 import highspy
 import numpy as np
+import pandas as pd
 
 from .model import Model
 from .model.program import Extensions, attach_solution, compile_program
 
 DEFAULT_OPTIONS = {"solver": "choose"}
+OPTIONS_URL = "https://ergo-code.github.io/HiGHS/stable/options/definitions/"
 #: penalty per unit of slack in the feasibility re-solve
 SLACK_PENALTY = 1.0
 #: slacks below this are not reported
@@ -71,11 +75,20 @@ class Solution:
         return "\n".join(lines)
 
 
+@functools.cache
+def option_names() -> tuple[str, ...]:
+    """Names of HiGHS's options (for "did you mean")."""
+    highs = highspy.Highs()
+    return tuple(name for name in dir(highs.getOptions()) if not name.startswith("_") and highs.getOptionType(name)[0] == highspy.HighsStatus.kOk)
+
+
 def parse_option_value(highs: highspy.Highs, name: str, value):
     """Convert a (possibly string) option value to the type HiGHS expects for ``name``."""
     status, kind = highs.getOptionType(name)
     if status != highspy.HighsStatus.kOk:
-        raise SolverOptionError(f"unknown HiGHS option '{name}'")
+        close = difflib.get_close_matches(str(name), option_names(), n=3, cutoff=0.6)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else f" (the options are listed at {OPTIONS_URL})"
+        raise SolverOptionError(f"unknown HiGHS option '{name}'{hint}")
     try:
         if kind == highspy.HighsOptionType.kBool:
             if isinstance(value, str):
@@ -85,12 +98,42 @@ def parse_option_value(highs: highspy.Highs, name: str, value):
                 return lowered in ("true", "1", "on")
             return bool(value)
         if kind == highspy.HighsOptionType.kInt:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError(value)  # int() would silently make 2.5 threads 2
             return int(value)
         if kind == highspy.HighsOptionType.kDouble:
+            if isinstance(value, bool) or not math.isfinite(float(value)):
+                raise ValueError(value)
             return float(value)
         return str(value)
     except (TypeError, ValueError):
-        raise SolverOptionError(f"HiGHS option '{name}' expects a {kind.name[1:].lower()} value, got {value!r}") from None
+        noun = {"kBool": "true or false", "kInt": "an integer", "kDouble": "a number"}.get(kind.name, "text")
+        raise SolverOptionError(f"HiGHS option '{name}' expects {noun}, got {value!r}") from None
+
+
+#: values of HiGHS's ``solver`` option (for "did you mean")
+SOLVER_VALUES = ("choose", "simplex", "ipm", "ipx", "hipo", "pdlp", "qpasm")
+
+
+def option_problems(options: dict) -> list[tuple[str, object, str]]:
+    """(option, value, what is wrong) for each option HiGHS does not know, whose value is of the wrong type, or (text
+    options) whose value HiGHS refuses, such as solver=ipmx; file options are not tried, and solver=hipo falls back
+    to IPX where HiPO is missing (``_new_highs``)."""
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    problems = []
+    for name, value in options.items():
+        try:
+            parsed = parse_option_value(highs, str(name), value)
+        except SolverOptionError as error:
+            problems.append((str(name), value, str(error)))
+            continue
+        tried = isinstance(parsed, str) and not str(name).endswith("_file") and not (name == "solver" and parsed == "hipo")
+        if tried and highs.setOptionValue(str(name), parsed) != highspy.HighsStatus.kOk:
+            close = difflib.get_close_matches(parsed, SOLVER_VALUES, n=2, cutoff=0.6) if name == "solver" else []
+            hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else (f": one of {', '.join(SOLVER_VALUES)}" if name == "solver" else "")
+            problems.append((str(name), value, f"HiGHS refuses {name}={parsed!r}{hint}"))
+    return problems
 
 
 _scheduler_threads: list = [None]  # thread count of HiGHS's process-wide scheduler, once started
@@ -236,33 +279,93 @@ def _describe(labels: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in labels.items())
 
 
-def diagnose_infeasibility(model: Model, options: dict) -> list[str]:
-    """Re-solve with penalised slacks on the elastic families (carrier balances, CO2 caps and budget,
-    regional caps, minimum capacities) and name the ones that had to be violated, by how much, where and when."""
-    lp = model.lp
-    finished = lp.finish()
-    matrix = finished.matrix.tocoo()
-    n_cols = lp.n_cols
-    slack_rows, slack_signs, slack_penalty = [], [], []
-    weight = model.data.time["weight_h"].to_numpy()
-    for family in lp.constraints.values():
-        if not family.elastic:
-            continue
-        rows = np.arange(family.offset, family.offset + family.size)
-        # a timed slack (GW in one step) is penalised per TWh it stands for; others per unit (Mt, GW)
-        penalty = np.tile(weight * 1e-3, family.n_keys) if family.timed else np.ones(family.size)
-        signs = {"==": (1.0, -1.0), "<=": (-1.0,), ">=": (1.0,)}[family.sense]
-        for sign in signs:
-            slack_rows.append(rows)
-            slack_signs.append(np.full(len(rows), sign))
-            slack_penalty.append(penalty * SLACK_PENALTY)
-    if not slack_rows:
-        return ["the model is infeasible and has no elastic constraint families to relax"]
-    rows = np.concatenate(slack_rows)
-    signs = np.concatenate(slack_signs)
-    n_slack = len(rows)
+#: Elastic constraint families by class, in the order the diagnosis relaxes them, with the factor on their slack
+#: penalty. A limit a modeller sets is relaxed before any demand goes unserved or supply is dumped (a balance costs a
+#: thousand times more): resource estimates first (what a store, a reservoir or a fuel can give), then requirements
+#: (minimum capacities, reserve margins), then policy limits; the small steps between the three only break ties.
+RELAXATION_ORDER = (
+    ("resource limit", ("cumulative_limit", "energy_budget", "energy_budget_month"), 1.0),
+    ("requirement", ("capacity_minimum", "reserve_margin"), 1.1),
+    ("policy limit", ("co2_cap", "regional_co2_cap", "co2_budget"), 1.2),
+    ("balance", ("balance",), 1e3),
+)
+#: factor of an elastic family not listed above (treated as a policy limit)
+DEFAULT_RELAXATION = 1.2
+#: re-solves that each hold the limits named so far, to report the alternatives to relaxing them
+MAX_ALTERNATIVES = 2
+#: time limit of each of those re-solves: this many times the first elastic re-solve's time, at least the minimum (s)
+ALTERNATIVE_TIME_FACTOR, ALTERNATIVE_MIN_S = 2.0, 10.0
+#: where each limit is set, for the diagnosis
+LIMIT_SOURCES = {
+    "cumulative_limit": "cumulative_max_TWh in cumulative_limits.csv",
+    "energy_budget": "energy_max_TWh in energy_budgets.csv",
+    "energy_budget_month": "energy_max_TWh (with a month) in energy_budgets.csv",
+    "capacity_minimum": "capacity_min_GW in capacity_limits.csv",
+    "reserve_margin": "margin in reserve_margins.csv",
+    "co2_cap": "co2_cap_Mt in periods.csv",
+    "regional_co2_cap": "co2_cap_Mt in regional_co2_caps.csv",
+    "co2_budget": "co2_budget_Mt in settings.yaml",
+}
+
+
+def _relaxation_factor(name: str) -> float:
+    return next((factor for _, names, factor in RELAXATION_ORDER if name in names), DEFAULT_RELAXATION)
+
+
+def _is_balance(name: str) -> bool:
+    return name in RELAXATION_ORDER[-1][1]
+
+
+def _slack_penalty(model: Model, family) -> np.ndarray:
+    """Penalty per unit of slack of each row of ``family``: the amount it stands for over the horizon (an annual
+    quantity of a period counts once per year of the period, a cumulative one once, a time step of a balance per TWh
+    of the year it weighs), times the family's relaxation factor. Limits of one kind so weigh alike whether they are
+    annual or cumulative: a 10-year period's cap relaxed by 1 Mt/yr weighs as a budget relaxed by 10 Mt."""
+    data = model.data
+    years = np.ones(family.n_keys)
+    if "period" in family.keys.columns:
+        position = pd.Index(data.periods).get_indexer(family.keys["period"].to_numpy())
+        years = np.where(position >= 0, data.years[np.maximum(position, 0)], 1.0)
+    per_key = years * _relaxation_factor(family.name) * SLACK_PENALTY
+    if family.timed:
+        return np.outer(per_key, data.time["weight_h"].to_numpy() * 1e-3).ravel()
+    return per_key
+
+
+@dataclass
+class _Relaxation:
+    """The slacks an elastic re-solve needed (rows, senses: +1 adds to the row, -1 takes away, and values), the
+    families they belong to, and the re-solve's solution."""
+
+    rows: np.ndarray
+    signs: np.ndarray
+    values: np.ndarray
+    names: tuple[str, ...]
+    x: np.ndarray
+
+
+def _relax(model: Model, held: set[str], options: dict, time_limit: float | None = None):
+    """Solve the model with penalised slacks on its elastic families except ``held``, within ``time_limit`` seconds
+    (and the options' own). Returns (the relaxation, or None if there is no optimum; HiGHS's status; seconds)."""
     import scipy.sparse as sp
 
+    lp = model.lp
+    finished = lp.finish()
+    slack_rows, slack_signs, slack_penalty = [], [], []
+    for family in lp.constraints.values():
+        if not family.elastic or family.name in held:
+            continue
+        rows = np.arange(family.offset, family.offset + family.size)
+        penalty = _slack_penalty(model, family)
+        for sign in {"==": (1.0, -1.0), "<=": (-1.0,), ">=": (1.0,)}[family.sense]:
+            slack_rows.append(rows)
+            slack_signs.append(np.full(len(rows), sign))
+            slack_penalty.append(penalty)
+    if not slack_rows:
+        return None, highspy.HighsModelStatus.kInfeasible, 0.0
+    rows, signs = np.concatenate(slack_rows), np.concatenate(slack_signs)
+    n_cols, n_slack = lp.n_cols, len(rows)
+    matrix = finished.matrix.tocoo()
     extended = sp.coo_matrix(
         (
             np.concatenate([matrix.data, signs]),
@@ -273,43 +376,121 @@ def diagnose_infeasibility(model: Model, options: dict) -> list[str]:
     cost = np.concatenate([np.zeros(n_cols), np.concatenate(slack_penalty)])
     lower = np.concatenate([finished.col_lower, np.zeros(n_slack)])
     upper = np.concatenate([finished.col_upper, np.full(n_slack, np.inf)])
-    highs = _new_highs({k: v for k, v in options.items() if k != "log_file"}, None)
+    options = {k: v for k, v in options.items() if k != "log_file"}
+    if time_limit is not None:
+        options["time_limit"] = min(float(options.get("time_limit", np.inf)), time_limit)
+    highs = _new_highs(options, None)
     _pass(highs, cost, lower, upper, extended, finished.row_lower, finished.row_upper)
+    start = time.perf_counter()
     highs.run()
-    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return [
-            "the model stays infeasible even with balances, CO2 caps and budget, regional caps and minimum capacities relaxed: "
-            "check minimum loads against availability, energy budgets against minimum loads, and storage settings"
-        ]
+    seconds = time.perf_counter() - start
+    status = highs.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        return None, status, seconds
     x = np.asarray(highs.getSolution().col_value)
     slack = x[n_cols:]
-    used = np.flatnonzero(slack > SLACK_TOLERANCE)
-    lines = ["the model is infeasible; relaxing it needs these violations (minimum total violation):"]
+    used = slack > SLACK_TOLERANCE
+    names = tuple(sorted(f.name for f in lp.constraints.values() if ((rows[used] >= f.offset) & (rows[used] < f.offset + f.size)).any()))
+    return _Relaxation(rows[used], signs[used], slack[used], names, x[:n_cols]), status, seconds
+
+
+def diagnose_infeasibility(model: Model, options: dict) -> list[str]:
+    """Re-solve with penalised slacks on the elastic families and name what had to be relaxed, by how much, where
+    and when: the limits a modeller sets (cumulative limits, energy budgets, minimum capacities, CO2 caps and budget)
+    before demand and supply balances (RELAXATION_ORDER), then the alternatives, each found by holding the limits
+    named so far, and the potentials and build rates that bind."""
+    if not any(family.elastic for family in model.lp.constraints.values()):
+        return ["the model is infeasible and has no elastic constraint families to relax"]
+    first, status, seconds = _relax(model, set(), options)
+    if first is None and status == highspy.HighsModelStatus.kTimeLimit:
+        return ["the model is infeasible; the elastic re-solve that would name the limits to relax reached the time limit"]
+    if first is None:
+        return [
+            "the model stays infeasible even with balances, CO2 caps and budget, regional caps, cumulative limits, energy "
+            "budgets and minimum capacities relaxed: check minimum loads against availability, and storage settings"
+        ]
+    lines = ["the model is infeasible; the smallest relaxation that makes it feasible (limits before demand and supply balances):"]
+    lines += _violation_lines(model, first)
+    held: set[str] = set()
+    latest, budget = first, max(ALTERNATIVE_MIN_S, ALTERNATIVE_TIME_FACTOR * seconds)
+    for _ in range(MAX_ALTERNATIVES):
+        limits = {name for name in latest.names if not _is_balance(name)}
+        if not limits:
+            break
+        held |= limits
+        latest, status, _ = _relax(model, held, options, budget)
+        kept = ", ".join(f"{name} ({LIMIT_SOURCES.get(name, 'as given')})" for name in sorted(held))
+        if latest is None and status == highspy.HighsModelStatus.kTimeLimit:
+            lines.append(f"alternatives not searched further: the re-solve keeping {kept} reached its time limit ({budget:.0f} s)")
+            break
+        if latest is None:
+            lines.append(f"no alternative: nothing else relaxed makes the case feasible while keeping {kept}")
+            break
+        lines.append(f"alternatively, keeping {kept} as given:")
+        lines += ["  " + line for line in _violation_lines(model, latest)]
+    lines += _binding_bounds(model.lp, first.x)
+    return lines
+
+
+def _violation_lines(model: Model, relaxation: _Relaxation) -> list[str]:
+    """One line per violated constraint (per key; the time steps of a balance together), limits first, largest first."""
+    lp = model.lp
+    weight = model.data.time["weight_h"].to_numpy()
     grouped: dict = {}
-    for position in used:
-        row = int(rows[position])
-        name, labels = lp.row_labels(row)
+    for row, sign, value in zip(relaxation.rows, relaxation.signs, relaxation.values):
+        name, labels = lp.row_labels(int(row))
         time_label = labels.pop("time", None)
-        key = (name, tuple(labels.items()), signs[position])
-        entry = grouped.setdefault(key, {"max": 0.0, "energy": 0.0, "steps": 0})
-        entry["max"] = max(entry["max"], float(slack[position]))
+        entry = grouped.setdefault((name, tuple(labels.items()), sign), {"max": 0.0, "energy": 0.0, "steps": 0})
+        entry["max"] = max(entry["max"], float(value))
         entry["steps"] += 1
         if time_label is not None:
             t = int(np.flatnonzero(lp.time_labels == time_label)[0])
-            entry["energy"] += float(slack[position]) * weight[t] / 1e3
-    for (name, labels, sign), entry in sorted(grouped.items(), key=lambda item: -item[1]["max"]):
-        where = _describe(dict(labels))
-        family = lp.constraints[name]
-        if name == "balance":
-            what = "supply short of demand" if sign > 0 else "supply in excess of demand (must-run output with nowhere to go)"
-            lines.append(f"- {what} at {where}: up to {entry['max']:.4g} GW in {entry['steps']} time step(s), {entry['energy']:.4g} TWh/yr")
-        elif name == "co2_cap":
-            lines.append(f"- CO2 cap exceeded in {where} by {entry['max']:.4g} Mt CO2/yr")
-        elif name == "capacity_minimum":
-            lines.append(f"- minimum capacity not reachable at {where}: short by {entry['max']:.4g} GW")
-        else:
-            lines.append(f"- {family.doc} violated at {where} by {entry['max']:.4g} {family.units}")
-    # which potentials and build limits bind in the relaxed solution
+            entry["energy"] += float(value) * weight[t] / 1e3
+    order = {name: rank for rank, (_, names, _) in enumerate(RELAXATION_ORDER) for name in names}
+    items = sorted(grouped.items(), key=lambda item: (order.get(item[0][0], len(order)), -item[1]["max"]))
+    return [_violation_line(model, name, dict(labels), sign, entry) for (name, labels, sign), entry in items]
+
+
+def _carrier_units(model: Model, carrier: str) -> tuple[str, str]:
+    """(flow unit, annual amount unit) of a carrier: GW and TWh, or kt/h and Mt for a mass carrier."""
+    carriers = model.case["carriers"].set_index("carrier")
+    mass = carrier in carriers.index and carriers.loc[carrier, "unit"] == "kt/h"
+    return ("kt/h", "Mt") if mass else ("GW", "TWh")
+
+
+def _output_amount_unit(model: Model, technology: str) -> str:
+    technologies = model.case["technologies"].set_index("technology")
+    carrier = technologies.loc[technology, "carrier_out"] if technology in technologies.index else ""
+    return _carrier_units(model, carrier)[1]
+
+
+def _violation_line(model: Model, name: str, labels: dict, sign: float, entry: dict) -> str:
+    where, amount = _describe(labels), f"{entry['max']:.4g}"
+    source = LIMIT_SOURCES.get(name)
+    if name == "balance":
+        flow, annual = _carrier_units(model, labels.get("carrier", ""))
+        what = "supply short of demand" if sign > 0 else "supply in excess of demand (must-run output with nowhere to go)"
+        return f"- {what} at {where}: up to {amount} {flow} in {entry['steps']} time step(s), {entry['energy']:.4g} {annual}/yr"
+    if name == "co2_cap":
+        return f"- CO2 cap exceeded in {where} by {amount} Mt CO2/yr ({source})"
+    if name == "co2_budget":
+        periods = model.data.periods
+        return f"- CO2 budget exceeded by {amount} Mt CO2 over the horizon {int(periods[0])}-{int(periods[-1])}, national ({source})"
+    if name == "regional_co2_cap":
+        return f"- regional CO2 cap exceeded at {where} by {amount} Mt CO2/yr ({source})"
+    if name == "cumulative_limit":
+        return f"- cumulative limit exceeded at {where} by {amount} {_output_amount_unit(model, labels['technology'])} over the horizon ({source})"
+    if name in ("energy_budget", "energy_budget_month"):
+        per = "/yr" if name == "energy_budget" else " in the month"
+        return f"- energy budget exceeded at {where} by {amount} {_output_amount_unit(model, labels['technology'])}{per} ({source})"
+    if name == "capacity_minimum":
+        return f"- minimum capacity not reachable at {where}: short by {amount} GW ({source})"
+    family = model.lp.constraints[name]
+    return f"- {family.doc} violated at {where} by {amount} {family.units}" + (f" ({source})" if source else "")
+
+
+def _binding_bounds(lp, x: np.ndarray) -> list[str]:
+    """The potentials and build rates (finite upper bounds of variables) at their limit in the relaxed solution."""
     binding = []
     for family in lp.variables.values():
         finite = np.isfinite(family.upper)
@@ -320,10 +501,9 @@ def diagnose_infeasibility(model: Model, options: dict) -> list[str]:
         for position in np.flatnonzero(at_bound)[:20]:
             key_pos = position // family.n_time if family.timed else position
             binding.append(f"  {family.name} at its upper limit {family.upper[position]:.4g} {family.units}: {_describe(family.keys.iloc[key_pos].to_dict())}")
-    if binding:
-        lines.append("- limits binding in the relaxed solution (potentials, build rates):")
-        lines += binding
-    return lines
+    if not binding:
+        return []
+    return ["- limits binding in the relaxed solution (potentials, build rates):"] + binding
 
 
 def diagnose_unbounded(model: Model, options: dict) -> list[str]:

@@ -155,7 +155,8 @@ def test_validate_broken_case_lists_every_error(commands):
     demand_line = line_of(where / "example" / "demand.csv", "electricity,central,2030")
     assert f"capacities.csv, line {capacity_line}, column 'capacity_GW': got '-25'; expected a number >= 0" in stderr
     assert f"demand.csv, line {demand_line}, column 'demand_TWh': got 'lots'; expected a number" in stderr
-    assert "settings.yaml, column 'discount_rat'" in stderr and "discount_rate" in stderr
+    settings_line = line_of(where / "example" / "settings.yaml", "discount_rat:")
+    assert f"settings.yaml, line {settings_line}, setting 'discount_rat'" in stderr and "did you mean 'discount_rate'?" in stderr
     assert "time_steps.csv" in stderr
 
 

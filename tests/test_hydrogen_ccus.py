@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from casebuilder import hourly, solve_case, write_case
@@ -30,7 +29,8 @@ from casebuilder import hourly, solve_case, write_case
 from optimiser import InputError, load_case
 
 H2_CCUS = Path(__file__).resolve().parent.parent / "inputs" / "example_h2_ccus"
-NO_DEMAND = pd.DataFrame(columns=["carrier", "region", "period", "demand_TWh"])
+# no exogenous demand, said explicitly with a zero row (a demand.csv without rows is an input error)
+NO_DEMAND = [{"carrier": "co2_captured", "region": "A", "period": 2020, "demand_TWh": 0}]
 
 
 def approx(value, rel=1e-6, abs=1e-6):

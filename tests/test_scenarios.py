@@ -177,7 +177,7 @@ def test_override_errors_against_the_case(case, override, message):
     [
         ({**SOLAR_CAPEX, "add": -5000},
          "technology_periods.csv, row technology=solar, period=2020, column 'capex_CNY_per_kW': got -1000; expected a number >= 0.0"),
-        ({"setting": "discount_rate", "set": -0.1}, "settings.yaml, column 'discount_rate': got -0.1; expected a number >= 0.0"),
+        ({"setting": "discount_rate", "set": -0.1}, "settings.yaml, column 'discount_rate': got -0.1; expected a number in [0.0, 1.0)"),
         ({"table": "technology_periods", "where": {"technology": "coal"}, "column": "efficiency", "set": 1.2},
          "row technology=coal, period=2020, column 'efficiency': got 1.2; expected a number in (0, 1]"),
         ({"table": "capacities", "where": {"technology": "coal"}, "column": "build_year", "add": 0.5}, "expected an integer"),

@@ -389,7 +389,7 @@ def test_unknown_setting(case):
     issues = issues_of(case)
     assert len(issues) == 1, listing(issues)
     issue = find(issues, "settings.yaml", "discount_rat")
-    check(issue, row=None, value=0.05, expected=("known setting", "discount_rate"))
+    check(issue, row=line_of(case, "settings.yaml", "discount_rat:"), value=0.05, expected=("did you mean 'discount_rate'?", "known setting"))
 
 
 def test_bad_setting_value(case):
@@ -399,8 +399,8 @@ def test_bad_setting_value(case):
     (case / "settings.yaml").write_text(yaml.safe_dump(settings))
     issues = issues_of(case)
     assert len(issues) == 2, listing(issues)
-    check(find(issues, "settings.yaml", "discount_rate"), value=-0.01, expected=(">= 0",))
-    check(find(issues, "settings.yaml", "solver"), value="fast", expected=("mapping",))
+    check(find(issues, "settings.yaml", "discount_rate"), row=line_of(case, "settings.yaml", "discount_rate:"), value=-0.01, expected=("[0.0, 1.0)",))
+    check(find(issues, "settings.yaml", "solver"), row=line_of(case, "settings.yaml", "solver:"), value="fast", expected=("mapping",))
 
 
 # --------------------------------------------------------------------------- consistency between tables

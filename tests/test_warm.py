@@ -110,7 +110,8 @@ def test_build_reusing_the_previous_model_gives_the_same_programme():
         hits.append(set(reused.data.reuse.hits))
         previous = reused
     assert hits[0] == set()
-    assert hits[1] == {"existing", "capacity_sets", "conversion_flows", "balance_keys", "limits", "vintage_pairs", "availability", "fuel_prices"}
+    assert hits[1] == {"existing", "existing_retirable", "capacity_sets", "conversion_flows", "balance_keys", "limits", "vintage_pairs",
+                       "availability", "fuel_prices"}
     assert "fuel_prices" not in hits[4]  # the gas price changed: the price table was interpolated again
     assert "conversion_flows" not in hits[6]  # the coal efficiency changed: the flows were computed again
 

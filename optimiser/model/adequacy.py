@@ -56,7 +56,7 @@ def add_reserve_margins(model) -> None:
         peak = np.array([summed.get((a, int(p)), 0.0) for a, p in zip(rows["area"], rows["period"])])
     reserve = lp.add_constraints(
         "reserve_margin", keys, ">=", (1.0 + rows["margin"].to_numpy()) * peak, units="GW",
-        doc="Firm capacity of the area (credit x capacity, plus credited imports) >= (1 + margin) x peak demand",
+        doc="Firm capacity of the area (credit x capacity, plus credited imports) >= (1 + margin) x peak demand", elastic=True,
     )
 
     # installed capacity x firm credit

@@ -56,7 +56,7 @@ def _add_monthly_budgets(model, keys: pd.DataFrame, generation, monthly: pd.Data
         return
     energy = lp.add_constraints(
         "energy_budget_month", rows[["technology", "region", "period", "month"]], "<=", rows["_budget"].to_numpy(), units="TWh/month",
-        doc="Output in a calendar month <= that month's budget",
+        doc="Output in a calendar month <= that month's budget", elastic=True,
     )
     coef = hours[:, rows["month"].to_numpy() - 1].T * GWH_TO_TWH  # (n_rows, T)
     energy.add(generation, rows["_key"].to_numpy(), np.arange(len(rows)), coef)
@@ -105,7 +105,8 @@ def add_conversion(model) -> None:
     limited = np.flatnonzero(~np.isnan(budget))
     if len(limited):
         energy = lp.add_constraints(
-            "energy_budget", keys.iloc[limited].reset_index(drop=True), "<=", budget[limited], units="TWh/yr", doc="Annual output <= energy budget"
+            "energy_budget", keys.iloc[limited].reset_index(drop=True), "<=", budget[limited], units="TWh/yr", doc="Annual output <= energy budget",
+            elastic=True,
         )
         energy.add(generation, limited, np.arange(len(limited)), weight[None, :] * GWH_TO_TWH)
     if "month" in budgets and budgets["month"].notna().any():
@@ -119,7 +120,8 @@ def add_conversion(model) -> None:
             groups = table[["technology", "region"]].drop_duplicates().reset_index(drop=True)
             limit_values = groups.merge(cumulative, on=["technology", "region"])["cumulative_max_TWh"].to_numpy()
             total = lp.add_constraints(
-                "cumulative_limit", groups, "<=", limit_values, units="TWh (Mt)", doc="Output summed over the horizon <= cumulative limit"
+                "cumulative_limit", groups, "<=", limit_values, units="TWh (Mt)", doc="Output summed over the horizon <= cumulative limit",
+                elastic=True,
             )
             years = data.years[pd.Index(data.periods).get_indexer(table["period"])]
             total.add(generation, table["_key"].to_numpy(), total.locate(table), years[:, None] * weight[None, :] * GWH_TO_TWH)
