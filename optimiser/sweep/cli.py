@@ -13,6 +13,7 @@ scenario or case (every problem listed); 3 SLURM or Dask could not be used; 4 an
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -89,7 +90,25 @@ def _slurm_overrides(args) -> dict:
     }
 
 
+def _stopped(interrupted) -> int:
+    """Print the one line of a sweep stopped by a signal; return its exit status (128 + signal number)."""
+    text = interrupted.summary or f"sweep stopped by {interrupted.name} before it started: nothing ran"
+    with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
+        print(text, file=sys.stderr, flush=True)
+    return interrupted.status
+
+
 def _cmd_run(args) -> int:
+    from .interrupt import StopSignals, SweepInterrupted
+
+    with StopSignals() as stop:  # from here on SIGTERM, SIGINT and SIGHUP stop the sweep cleanly
+        try:
+            return _run(args, stop)
+        except SweepInterrupted as interrupted:
+            return _stopped(interrupted)
+
+
+def _run(args, stop) -> int:
     from .runner import run_sweep
     from .slurm import SlurmError
     from .store import SweepLocked
@@ -98,7 +117,7 @@ def _cmd_run(args) -> int:
         outcome = run_sweep(
             args.file, executor=args.executor, jobs=args.jobs, threads=args.threads, retry_failed=args.retry_failed,
             dry_run=args.dry_run, out=args.out, slurm=_slurm_overrides(args), scheduler=args.scheduler,
-            solver_option_pairs=args.solver_option,
+            solver_option_pairs=args.solver_option, stop=stop,
         )
     except _input_errors() as error:
         _report(error)
