@@ -15,10 +15,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import shlex
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_EXECUTOR, EXIT_LOCKED = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_EXECUTOR, EXIT_LOCKED, EXIT_INCOMPLETE = 0, 1, 2, 3, 4, 5
+#: set by the SLURM array script: the `sweep run` command that resumes the sweep, printed by a task that is stopped
+RESUME_ENV = "OPTIMISER_SWEEP_RESUME"
 
 
 def _input_errors():
@@ -86,7 +89,7 @@ def _cmd_plan(args) -> int:
 def _slurm_overrides(args) -> dict:
     return {
         "time": args.time, "mem": args.mem, "cpus_per_task": args.cpus_per_task, "partition": args.partition,
-        "account": args.account, "chunk_size": args.chunk_size,
+        "account": args.account, "chunk_size": args.chunk_size, "signal_before": args.signal_before,
     }
 
 
@@ -147,10 +150,30 @@ def _run(args, stop) -> int:
 
 
 def _cmd_task(args) -> int:
+    from .interrupt import StopSignals, SweepInterrupted
+
+    with StopSignals() as stop:  # SLURM's warning signal (--signal=B:TERM@...), scancel, the time limit
+        try:
+            return _task(args, stop)
+        except SweepInterrupted as interrupted:
+            return _stopped(interrupted)
+
+
+def _task(args, stop) -> int:
+    """Run one SLURM array task's scenarios in a worker process (as the local executor does, one at a time).
+
+    This process only supervises, so it answers a signal at once even while HiGHS solves: the worker is ended,
+    what it finished is kept, and the line printed says what this task did not finish and how to resume.
+    """
+    import os
+
     from ..scenarios import load_sweep_file
-    from .store import OK
-    from .task import run_index, solver_options
-    from .runner import _parse_pairs
+    from .interrupt import SweepInterrupted
+    from .local import run_local
+    from .progress import Progress
+    from .runner import _parse_pairs, command_prefix, stop_summary
+    from .store import FAILED, SweepStore
+    from .task import current_inputs_key, solver_options
 
     try:
         sweep = load_sweep_file(args.file)
@@ -158,21 +181,42 @@ def _cmd_task(args) -> int:
     except _input_errors() as error:
         _report(error)
         return EXIT_INPUT
+    store = SweepStore.for_sweep(sweep, args.out)
     chunk = max(1, args.chunk_size or 1)
     indices = [i for i in range(args.index * chunk, (args.index + 1) * chunk) if i < len(sweep.scenarios)]
     if not indices:
         print(f"error: task index {args.index} (chunk size {chunk}) is beyond the {len(sweep.scenarios)} scenario(s) of {args.file}", file=sys.stderr)
         return EXIT_INPUT
+    store.prepare()
+    todo = []
     for index in indices:
-        try:
-            status = run_index(args.file, index, args.out, options, retry_failed=args.retry_failed)
-        except _input_errors() as error:
-            _report(error)
+        scenario = sweep.scenarios[index]
+        planned = store.planned_id(index)
+        if planned is not None and planned != scenario.id:
+            print(f"error: {args.file}: scenario {index} is '{scenario.name}' ({scenario.id}) but the sweep was planned with "
+                  f"{planned}: the parameter file changed after `sweep run`; run it again", file=sys.stderr)
             return EXIT_INPUT
-        objective = status.get("objective")
-        print(f"scenario {index} {status.get('name')} ({status.get('id')}): {status.get('status')}"
-              + (f", objective {objective:.9g}" if objective is not None else "")
-              + (f"; {status.get('error')}" if status.get("status") != OK and status.get("error") else ""), flush=True)
+        status = store.read_status(scenario.id)
+        if store.is_finished(scenario, status, current_inputs_key(sweep, scenario)):
+            print(f"scenario {index} {scenario.name} ({scenario.id}): finished before, not run again", flush=True)
+        elif status and status.get("status") == FAILED and not args.retry_failed:
+            print(f"scenario {index} {scenario.name} ({scenario.id}): failed before, not run again (--retry-failed)", flush=True)
+        else:
+            todo.append(scenario)
+    progress = Progress(len(todo), skipped=len(indices) - len(todo), stream=sys.stdout, bar=False, label=f"task {args.index}")
+    try:
+        run_local(sweep, store, todo, jobs=1, options=options, progress=progress, stop=stop, worker_name=f"task-{args.index}")
+    except SweepInterrupted as interrupted:
+        resume = os.environ.get(RESUME_ENV) or shlex.join([
+            *command_prefix(), "sweep", "task", str(Path(args.file).absolute()), "--index", str(args.index), "--out", str(store.root),
+            *(["--chunk-size", str(chunk)] if chunk > 1 else []), *(["--threads", str(args.threads)] if args.threads else []),
+            *(["--retry-failed"] if args.retry_failed else []), *[w for o in args.solver_option or [] for w in ("--solver-option", o)]])
+        task = os.environ.get("SLURM_ARRAY_JOB_ID", "") and f"{os.environ['SLURM_ARRAY_JOB_ID']}_{os.environ.get('SLURM_ARRAY_TASK_ID', '')}"
+        interrupted.summary = stop_summary(args.file, args.out, interrupted.signum, resume, scenarios=[sweep.scenarios[i] for i in indices],
+                                           what=f"sweep task {args.index}" + (f" (SLURM job {task})" if task else ""))
+        raise
+    finally:
+        progress.close(summary=not stop.requested)
     return EXIT_OK
 
 
@@ -189,36 +233,68 @@ def _sweep_and_store(args):
     return sweep, SweepStore.for_sweep(sweep, args.out)
 
 
+#: at most this many missing scenarios are listed by `sweep merge` and `sweep status` (the manifest has all)
+LIST_LIMIT = 50
+
+
 def _cmd_merge(args) -> int:
-    from .merge import MergeError, merge
+    from .merge import MergeError, SweepIncomplete, merge
 
     loaded = _sweep_and_store(args)
     if loaded is None:
         return EXIT_INPUT
     sweep, store = loaded
     try:
-        merged, figures = merge(sweep, store)
+        merged, figures = merge(sweep, store, partial=args.partial)
+    except SweepIncomplete as incomplete:
+        print(f"error: {incomplete}; nothing merged:", file=sys.stderr)
+        for line in incomplete.state.lines(LIST_LIMIT):
+            print(line, file=sys.stderr)
+        where = f"{shlex.quote(str(args.file))}" + (f" --out {shlex.quote(str(args.out))}" if args.out else "")
+        retry = " (--retry-failed to solve the failed ones again)" if incomplete.state.failed else ""
+        print(f"finish it with `optimiser sweep run {where}`{retry}, or merge what there is with "
+              f"`optimiser sweep merge {where} --partial` (the file then lists what is missing)", file=sys.stderr)
+        return EXIT_INCOMPLETE
     except MergeError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_EXECUTOR
     if merged is None:
         return EXIT_FAILED
-    print(f"merged: {merged}")
+    with _attributes(merged) as attrs:
+        print(f"merged: {merged} ({attrs.get('completeness', '')})")
+        missing = [] if attrs.get("complete") else str(attrs.get("missing_scenarios", "")).splitlines()
+    for line in missing[:LIST_LIMIT]:
+        print(f"  missing {line}")
+    if len(missing) > LIST_LIMIT:
+        print(f"  ... and {len(missing) - LIST_LIMIT} more (attribute missing_scenarios of {merged.name})")
     print(f"key figures: {figures}")
     return EXIT_OK
 
 
+@contextlib.contextmanager
+def _attributes(path):
+    """The global attributes of a netCDF file."""
+    import xarray as xr
+
+    with xr.open_dataset(path) as ds:
+        yield dict(ds.attrs)
+
+
 def _cmd_status(args) -> int:
+    from .store import completeness
+
     loaded = _sweep_and_store(args)
     if loaded is None:
         return EXIT_INPUT
     sweep, store = loaded
     manifest = store.write_manifest(sweep) if store.root.is_dir() else store.manifest(sweep, {})
-    counts = manifest["status"].value_counts().to_dict()
-    print(f"{sweep.path}: {len(manifest)} scenario(s): " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
-    for _, row in manifest[manifest["status"] == "failed"].iterrows():
-        print(f"  failed {row['name']} ({row['id']}): {row['error']}")
-    return EXIT_FAILED if counts.get("failed") else EXIT_OK
+    state = completeness(sweep, manifest)
+    print(f"{sweep.path}: {state.headline()}")
+    for line in state.lines(LIST_LIMIT):
+        print(line)
+    if state.failed:
+        return EXIT_FAILED
+    return EXIT_INCOMPLETE if not state.complete else EXIT_OK
 
 
 def add_sweep_commands(subparsers) -> argparse.ArgumentParser:
@@ -255,6 +331,9 @@ def add_sweep_commands(subparsers) -> argparse.ArgumentParser:
     slurm.add_argument("--partition")
     slurm.add_argument("--account")
     slurm.add_argument("--chunk-size", type=int, help="scenarios per array task (default 1)")
+    slurm.add_argument("--signal-before", type=int, metavar="SECONDS",
+                       help="ask SLURM for SIGTERM this long before the time limit, so that a task stops cleanly and records "
+                            "its progress (#SBATCH --signal=B:TERM@SECONDS; default 60, 0: none)")
     dask = run.add_argument_group("dask executor")
     dask.add_argument("--scheduler", metavar="ADDRESS", help="address of a running Dask scheduler (default: a LocalCluster with --jobs workers)")
     run.set_defaults(func=_cmd_run)
@@ -270,9 +349,13 @@ def add_sweep_commands(subparsers) -> argparse.ArgumentParser:
 
     merge = commands.add_parser("merge", help="merge finished results into merged.nc (scenario dimension) and key_figures.csv")
     common(merge)
+    merge.add_argument("--partial", action="store_true",
+                       help="merge even if scenarios failed or have not run (refused otherwise, exit 5); the file's attributes "
+                            "complete, completeness, missing_ids and missing_scenarios say what is missing and why")
     merge.set_defaults(func=_cmd_merge)
 
-    status = commands.add_parser("status", help="rebuild the manifest from the status files and summarise it")
+    status = commands.add_parser("status", help="rebuild the manifest from the status files, summarise it, list the failed "
+                                                 "and not-run scenarios (exit 0 complete, 1 some failed, 5 some not run)")
     common(status)
     status.set_defaults(func=_cmd_status)
     return sweep

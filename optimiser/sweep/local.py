@@ -69,8 +69,10 @@ def _death_status(store: SweepStore, scenario: Scenario, code: int, since: str, 
 
 
 def run_local(sweep: SweepFile, store: SweepStore, todo: list[Scenario], *, jobs: int, options: dict,
-              progress: Progress, on_finish=None, stop: StopSignals | None = None) -> dict[str, dict]:
+              progress: Progress, on_finish=None, stop: StopSignals | None = None, worker_name: str = "worker") -> dict[str, dict]:
     """Run ``todo`` on ``jobs`` worker processes; returns the statuses by scenario id.
+
+    A worker's own output (not a scenario's) goes to ``logs/<worker_name>-<n>.log``.
 
     With ``stop`` (entered, see :mod:`optimiser.sweep.interrupt`), a stop signal ends the workers, records what
     they had finished, marks the scenarios they were running as interrupted in their logs, removes the temporary
@@ -96,7 +98,7 @@ def run_local(sweep: SweepFile, store: SweepStore, todo: list[Scenario], *, jobs
     def start_worker() -> None:
         nonlocal started
         started += 1
-        errors = open(store.logs_dir / f"worker-{started}.log", "a")
+        errors = open(store.logs_dir / f"{worker_name}-{started}.log", "a")
         with terminal_signals_blocked():  # Ctrl-C and hang-up are the parent's to handle (see interrupt.py)
             process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, env=env, text=True, bufsize=1)
         errors.close()
@@ -155,8 +157,9 @@ def run_local(sweep: SweepFile, store: SweepStore, todo: list[Scenario], *, jobs
                 finished(worker.scenario, status)
             else:
                 store.note_interrupted(worker.scenario.id, reason)
+                # its worker is gone: what it was writing can go (only its own files: SLURM tasks share the folder)
+                store.remove_scenario_temporaries(worker.scenario.id)
             worker.scenario = None
-        store.clean_temporaries()  # only this process writes here now (the lock is held, the workers are gone)
 
     try:
         with stop.deferred():
@@ -185,7 +188,7 @@ def run_local(sweep: SweepFile, store: SweepStore, todo: list[Scenario], *, jobs
                     selector.unregister(worker.process.stdout)
                     workers.remove(worker)
                     if worker.scenario is not None:
-                        finished(worker.scenario, _death_status(store, worker.scenario, code, worker.assigned_at, f"logs/worker-{worker.number}.log"))
+                        finished(worker.scenario, _death_status(store, worker.scenario, code, worker.assigned_at, f"logs/{worker_name}-{worker.number}.log"))
                         worker.scenario = None
                         if queue:
                             start_worker()

@@ -163,8 +163,10 @@ def _run_sweep(
             settings = _slurm.settings(sweep, slurm or {})
             if dry_run and not store.plan_path.exists():
                 store.write_plan(sweep)
+            resume = resume_command(file, out, executor="slurm", jobs=jobs, threads=threads, retry_failed=retry_failed,
+                                    slurm=slurm, solver_option_pairs=solver_option_pairs)
             submission = _slurm.write_scripts(sweep, store, selection.todo, settings, threads=threads, jobs=jobs,
-                                              retry_failed=retry_failed, solver_options=list(solver_option_pairs or []))
+                                              retry_failed=retry_failed, solver_options=list(solver_option_pairs or []), resume=resume)
             if not dry_run:
                 _slurm.submit(submission)
             outcome.submission = submission
@@ -238,15 +240,21 @@ def resume_command(file, out=None, *, executor: str = "local", jobs: int | None 
     return shlex.join(words)
 
 
-def stop_summary(file, out, signum: int, resume: str, *, limit: int = 10) -> str:
-    """The one line printed when a sweep stops on a signal: what finished, what did not, how to resume."""
-    head = f"sweep stopped by {signal_name(signum)}"
+def stop_summary(file, out, signum: int, resume: str, *, scenarios=None, what: str = "sweep", limit: int = 10) -> str:
+    """The one line printed when a sweep (or a sweep task: ``scenarios``, ``what``) stops on a signal: what finished,
+    what did not, how to resume."""
+    head = f"{what} stopped by {signal_name(signum)}"
     try:
         sweep = load_sweep_file(file)
         store = SweepStore.for_sweep(sweep, out)
         state = completeness(sweep, store.manifest(sweep))
     except Exception as error:  # noqa: BLE001 - the parameter file itself cannot be read: say so, still say how to go on
         return f"{head} before any scenario ran ({type(error).__name__}: {error}); run again with: {resume}"
+    if scenarios is not None:
+        ids = {s.id for s in scenarios}
+        state.total = len(ids)
+        state.ok = [i for i in state.ok if i in ids]
+        state.missing = [m for m in state.missing if m.id in ids]
     failed = len(state.failed)
     finished = len(state.ok) + failed
     names = ", ".join(f"{m.name} ({m.id})" for m in state.not_run[:limit])
