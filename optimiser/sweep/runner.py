@@ -163,8 +163,9 @@ def _run_sweep(
             settings = _slurm.settings(sweep, slurm or {})
             if dry_run and not store.plan_path.exists():
                 store.write_plan(sweep)
+            # printed by a stopped task into its SLURM output, maybe read in another shell: the interpreter in full
             resume = resume_command(file, out, executor="slurm", jobs=jobs, threads=threads, retry_failed=retry_failed,
-                                    slurm=slurm, solver_option_pairs=solver_option_pairs)
+                                    slurm=slurm, solver_option_pairs=solver_option_pairs, prefix=[sys.executable, "-m", "optimiser"])
             submission = _slurm.write_scripts(sweep, store, selection.todo, settings, threads=threads, jobs=jobs,
                                               retry_failed=retry_failed, solver_options=list(solver_option_pairs or []), resume=resume)
             if not dry_run:
@@ -221,10 +222,13 @@ def command_prefix() -> list[str]:
 
 def resume_command(file, out=None, *, executor: str = "local", jobs: int | None = None, threads: int | None = None,
                    retry_failed: bool = False, slurm: dict | None = None, scheduler: str | None = None,
-                   solver_option_pairs: list[str] | None = None) -> str:
-    """The ``sweep run`` command that resumes a sweep: the same options, absolute paths (works from any folder)."""
+                   solver_option_pairs: list[str] | None = None, prefix: list[str] | None = None) -> str:
+    """The ``sweep run`` command that resumes a sweep: the same options, absolute paths (works from any folder).
+
+    ``prefix``: how to start the command line (default :func:`command_prefix`).
+    """
     root = SweepStore.for_sweep(load_sweep_file(file), out).root
-    words = [*command_prefix(), "sweep", "run", str(Path(file).absolute()), "--out", str(root)]
+    words = [*(prefix or command_prefix()), "sweep", "run", str(Path(file).absolute()), "--out", str(root)]
     if executor != "local":
         words += ["--executor", executor]
     for flag, value in (("--jobs", jobs), ("--threads", threads), ("--scheduler", scheduler)):
