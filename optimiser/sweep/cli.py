@@ -6,8 +6,18 @@
     python -m optimiser.sweep run inputs/example_sweep.yaml --jobs 2
     python -m optimiser.sweep.cli run inputs/example_sweep.yaml --executor slurm --time 00:30:00 --dry-run
 
-Exit codes: 0 success; 1 some scenario failed (see the manifest), or nothing to merge; 2 bad parameter file,
-scenario or case (every problem listed); 3 SLURM or Dask could not be used; 4 another sweep holds the output folder.
+Exit codes:
+
+* 0 success (``merge``: the merged file says whether it is complete);
+* 1 some scenario failed (see the manifest), or nothing to merge;
+* 2 bad parameter file, scenario or case (every problem listed);
+* 3 SLURM or Dask could not be used (``merge``: a result could not be read);
+* 4 another sweep holds the output folder;
+* 5 the sweep is not finished: ``merge`` refuses it without ``--partial``, ``status`` says so (listing the failed
+  and not-run scenarios);
+* 130, 143, 129: ``run`` or ``task`` stopped by SIGINT (Ctrl-C), SIGTERM or SIGHUP (128 + the signal number). It
+  ended its workers, kept what they finished, discarded what they were running and printed one line: what
+  finished, what did not, and the command that resumes (:mod:`optimiser.sweep.interrupt`).
 """
 
 from __future__ import annotations
