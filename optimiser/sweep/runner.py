@@ -141,7 +141,7 @@ def _run_sweep(
     sweep, store = prepared.sweep, prepared.store
     extra = _parse_pairs(solver_option_pairs or [])
     options = _solver_options(sweep, threads, extra)
-    threads = int(options.get("threads", 1) or 1)
+    requested_threads, threads = threads, int(options.get("threads", 1) or 1)
 
     with store.lock():
         store.prepare()
@@ -164,7 +164,7 @@ def _run_sweep(
             if dry_run and not store.plan_path.exists():
                 store.write_plan(sweep)
             # printed by a stopped task into its SLURM output, maybe read in another shell: the interpreter in full
-            resume = resume_command(file, out, executor="slurm", jobs=jobs, threads=threads, retry_failed=retry_failed,
+            resume = resume_command(file, out, executor="slurm", jobs=jobs, threads=requested_threads, retry_failed=retry_failed,
                                     slurm=slurm, solver_option_pairs=solver_option_pairs, prefix=[sys.executable, "-m", "optimiser"])
             submission = _slurm.write_scripts(sweep, store, selection.todo, settings, threads=threads, jobs=jobs,
                                               retry_failed=retry_failed, solver_options=list(solver_option_pairs or []), resume=resume)
