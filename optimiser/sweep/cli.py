@@ -170,20 +170,13 @@ def _cmd_task(args) -> int:
 
 
 def _task(args, stop) -> int:
-    """Run one SLURM array task's scenarios in a worker process (as the local executor does, one at a time).
-
-    This process only supervises, so it answers a signal at once even while HiGHS solves: the worker is ended,
-    what it finished is kept, and the line printed says what this task did not finish and how to resume.
-    """
+    """One SLURM array task: its scenarios, in a worker process it supervises (:func:`optimiser.sweep.task.run_chunk`)."""
     import os
 
     from ..scenarios import load_sweep_file
-    from .interrupt import SweepInterrupted
-    from .local import run_local
-    from .progress import Progress
-    from .runner import _parse_pairs, command_prefix, stop_summary
-    from .store import FAILED, SweepStore
-    from .task import current_inputs_key, solver_options
+    from .runner import _parse_pairs, command_prefix
+    from .store import SweepStore
+    from .task import run_chunk, solver_options
 
     try:
         sweep = load_sweep_file(args.file)
@@ -197,36 +190,19 @@ def _task(args, stop) -> int:
     if not indices:
         print(f"error: task index {args.index} (chunk size {chunk}) is beyond the {len(sweep.scenarios)} scenario(s) of {args.file}", file=sys.stderr)
         return EXIT_INPUT
-    store.prepare()
-    todo = []
-    for index in indices:
-        scenario = sweep.scenarios[index]
-        planned = store.planned_id(index)
-        if planned is not None and planned != scenario.id:
-            print(f"error: {args.file}: scenario {index} is '{scenario.name}' ({scenario.id}) but the sweep was planned with "
-                  f"{planned}: the parameter file changed after `sweep run`; run it again", file=sys.stderr)
-            return EXIT_INPUT
-        status = store.read_status(scenario.id)
-        if store.is_finished(scenario, status, current_inputs_key(sweep, scenario)):
-            print(f"scenario {index} {scenario.name} ({scenario.id}): finished before, not run again", flush=True)
-        elif status and status.get("status") == FAILED and not args.retry_failed:
-            print(f"scenario {index} {scenario.name} ({scenario.id}): failed before, not run again (--retry-failed)", flush=True)
-        else:
-            todo.append(scenario)
-    progress = Progress(len(todo), skipped=len(indices) - len(todo), stream=sys.stdout, bar=False, label=f"task {args.index}")
+    # printed if a signal stops the task: the array script's `sweep run`, else this very command
+    resume = os.environ.get(RESUME_ENV) or shlex.join([
+        *command_prefix(), "sweep", "task", str(Path(args.file).absolute()), "--index", str(args.index), "--out", str(store.root),
+        *(["--chunk-size", str(chunk)] if chunk > 1 else []), *(["--threads", str(args.threads)] if args.threads else []),
+        *(["--retry-failed"] if args.retry_failed else []), *[w for o in args.solver_option or [] for w in ("--solver-option", o)]])
+    job = os.environ.get("SLURM_ARRAY_JOB_ID")
+    label = f"task {args.index}" + (f" (SLURM job {job}_{os.environ.get('SLURM_ARRAY_TASK_ID', args.index)})" if job else "")
     try:
-        run_local(sweep, store, todo, jobs=1, options=options, progress=progress, stop=stop, worker_name=f"task-{args.index}")
-    except SweepInterrupted as interrupted:
-        resume = os.environ.get(RESUME_ENV) or shlex.join([
-            *command_prefix(), "sweep", "task", str(Path(args.file).absolute()), "--index", str(args.index), "--out", str(store.root),
-            *(["--chunk-size", str(chunk)] if chunk > 1 else []), *(["--threads", str(args.threads)] if args.threads else []),
-            *(["--retry-failed"] if args.retry_failed else []), *[w for o in args.solver_option or [] for w in ("--solver-option", o)]])
-        task = os.environ.get("SLURM_ARRAY_JOB_ID", "") and f"{os.environ['SLURM_ARRAY_JOB_ID']}_{os.environ.get('SLURM_ARRAY_TASK_ID', '')}"
-        interrupted.summary = stop_summary(args.file, args.out, interrupted.signum, resume, scenarios=[sweep.scenarios[i] for i in indices],
-                                           what=f"sweep task {args.index}" + (f" (SLURM job {task})" if task else ""))
-        raise
-    finally:
-        progress.close(summary=not stop.requested)
+        run_chunk(sweep, store, indices, options, retry_failed=args.retry_failed, stop=stop, resume=resume, label=label,
+                  worker_name=f"task-{args.index}")
+    except _input_errors() as error:
+        _report(error)
+        return EXIT_INPUT
     return EXIT_OK
 
 
