@@ -208,22 +208,23 @@ def test_local_sweep_stops_on_signal_and_resumes(mode, sweep_file, uninterrupted
     assert_same_results(store, uninterrupted)
 
 
-def test_signal_before_the_sweep_runs_anything(sweep_file, tmp_path):
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_signal_before_the_sweep_runs_anything(signum, code, sweep_file, tmp_path):
     """A stop while the parameter file and the case are loaded: nothing runs, the same kind of line and status."""
     out = tmp_path / "out"
 
     class Loader:
-        """The parameter file's path, which sends this process SIGINT whenever it is read: the first time while
+        """The parameter file's path, which sends this process the signal whenever it is read: the first time while
         run_sweep loads the file (its handler raises there), then while the summary is written (ignored)."""
 
         def __fspath__(self):
-            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signum)
             return str(sweep_file)
 
     with pytest.raises(SweepInterrupted) as raised:
         run_sweep(Loader(), out=out, jobs=2, stream=io.StringIO())
-    assert raised.value.status == 130
-    assert raised.value.summary.startswith("sweep stopped by SIGINT: 0 of 3 scenario(s) finished (0 ok, 0 failed); not finished: base")
+    assert raised.value.status == code
+    assert raised.value.summary.startswith(f"sweep stopped by {signum.name}: 0 of 3 scenario(s) finished (0 ok, 0 failed); not finished: base")
     assert raised.value.summary.endswith(f"--out {SweepStore(out).root} --jobs 2")
     assert not SweepStore(out).logs_dir.exists(), "something ran"
 
