@@ -107,23 +107,41 @@ def _stop(client, cluster, futures, by_key, statuses, store: SweepStore, signum:
     that no task records a failure while the cluster shuts down, then closed. A cluster given by address: the
     tasks are cancelled (one already running there may still finish and record its result).
     """
-    if cluster is not None:
-        for nanny in list(cluster.workers.values()):
-            with contextlib.suppress(ProcessLookupError, TypeError, AttributeError):  # gone already, or no process
-                os.kill(nanny.pid, signal.SIGKILL)
-    else:
-        with contextlib.suppress(Exception):  # a scheduler that is gone already cannot cancel anything: nothing runs
-            client.cancel([f for f in futures if not f.done()])
-    reason = (f"the sweep stopped on {signal_name(signum)} before this scenario finished; nothing of this attempt "
-              f"is kept and the next `sweep run` solves it again")
-    for scenario in by_key.values():
-        if scenario.id not in statuses:  # writes only into a log whose last attempt has no outcome
-            store.note_interrupted(scenario.id, reason)
-        if cluster is not None:  # our workers are gone: their temporary files can go
-            store.remove_scenario_temporaries(scenario.id)
-    client.close()
-    if cluster is not None:
-        cluster.close()
+    with _teardown_logs_silenced():
+        if cluster is not None:
+            for nanny in list(cluster.workers.values()):
+                with contextlib.suppress(ProcessLookupError, TypeError, AttributeError):  # gone already, or no process
+                    os.kill(nanny.pid, signal.SIGKILL)
+        else:
+            with contextlib.suppress(Exception):  # a scheduler that is gone already cannot cancel anything: nothing runs
+                client.cancel([f for f in futures if not f.done()])
+        reason = (f"the sweep stopped on {signal_name(signum)} before this scenario finished; nothing of this attempt "
+                  f"is kept and the next `sweep run` solves it again")
+        for scenario in by_key.values():
+            if scenario.id not in statuses:  # writes only into a log whose last attempt has no outcome
+                store.note_interrupted(scenario.id, reason)
+            if cluster is not None:  # our workers are gone: their temporary files can go
+                store.remove_scenario_temporaries(scenario.id)
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+@contextlib.contextmanager
+def _teardown_logs_silenced():
+    """While the sweep tears down the cluster on a stop, this process's ``distributed`` and ``tornado`` loggers stay
+    quiet: the closed connections they would report, with tracebacks, are the shutdown itself, which the sweep's
+    one line reports. Their levels are restored afterwards."""
+    names = [n for n in list(logging.root.manager.loggerDict) if n.split(".")[0] in ("distributed", "tornado")]
+    loggers = [logging.getLogger(n) for n in ["distributed", "tornado", *names]]
+    saved = [(logger, logger.level) for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for logger, level in saved:
+            logger.setLevel(level)
 
 
 try:
