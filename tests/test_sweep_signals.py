@@ -162,22 +162,24 @@ def assert_same_results(store: SweepStore, uninterrupted: dict) -> None:
         xr.testing.assert_allclose(got["capacity"], expected["capacity"], rtol=1e-6, atol=1e-6)
 
 
-#: signal, to the whole process group?, exit status, resume afterwards? (resuming does not depend on the signal:
-#: twice is enough, and saves a few seconds)
+#: signal, to the whole process group?, exit status, workers, resume afterwards? (resuming does not depend on the
+#: signal: twice is enough; one worker where two add nothing: this keeps the tests fast on two cores)
 MODES = {
-    "SIGTERM to the parent": (signal.SIGTERM, False, 143, True),
-    "SIGINT to the parent": (signal.SIGINT, False, 130, False),
-    "SIGINT to the process group (Ctrl-C)": (signal.SIGINT, True, 130, True),
+    "SIGTERM to the parent": (signal.SIGTERM, False, 143, 2, True),
+    "SIGINT to the parent": (signal.SIGINT, False, 130, 1, False),
+    "SIGINT to the process group (Ctrl-C)": (signal.SIGINT, True, 130, 2, True),
+    # a batch system's time limit or a container stop: SIGTERM to every process, the workers die of it at once
+    "SIGTERM to the process group": (signal.SIGTERM, True, 143, 1, False),
 }
 
 
 @pytest.mark.parametrize("mode", list(MODES))
 def test_local_sweep_stops_on_signal_and_resumes(mode, sweep_file, uninterrupted, tmp_path, capsys):
-    signum, group, code, resume = MODES[mode]
+    signum, group, code, jobs, resume = MODES[mode]
     out = tmp_path / "out"
     store = SweepStore(out)
-    command = [sys.executable, "-m", "optimiser", "sweep", "run", str(sweep_file), "--jobs", "2", "--out", str(out)]
-    result = interrupt(command, store, signum, group=group, cwd=tmp_path, workers=2)
+    command = [sys.executable, "-m", "optimiser", "sweep", "run", str(sweep_file), "--jobs", str(jobs), "--out", str(out)]
+    result = interrupt(command, store, signum, group=group, cwd=tmp_path, workers=jobs)
     line = assert_clean(result, store, signal.Signals(signum).name, code)
     assert result["seconds"] < 10, f"{result['seconds']:.1f} s from the signal to the exit"
     sweep = load_sweep_file(sweep_file)
@@ -198,7 +200,7 @@ def test_local_sweep_stops_on_signal_and_resumes(mode, sweep_file, uninterrupted
     # the printed command resumes the sweep, from any folder, and finishes it with the uninterrupted results
     words = resume_words(line)
     assert words[:3] in (["python", "-m", "optimiser"], [sys.executable, "-m", "optimiser"]), words
-    assert words[3:6] == ["sweep", "run", str(sweep_file)] and words[6:] == ["--out", str(store.root), "--jobs", "2"], words
+    assert words[3:6] == ["sweep", "run", str(sweep_file)] and words[6:] == ["--out", str(store.root), "--jobs", str(jobs)], words
     if not resume:
         return
     assert sweep_cli.main(words[3:]) == sweep_cli.EXIT_OK  # the same arguments, in this process (saves an import)
