@@ -227,8 +227,11 @@ def resume_command(file, out=None, *, executor: str = "local", jobs: int | None 
 
     ``prefix``: how to start the command line (default :func:`command_prefix`).
     """
-    root = SweepStore.for_sweep(load_sweep_file(file), out).root
-    words = [*(prefix or command_prefix()), "sweep", "run", str(Path(file).absolute()), "--out", str(root)]
+    try:
+        root = SweepStore.for_sweep(load_sweep_file(file), out).root
+    except Exception:  # noqa: BLE001 - the file cannot be read (stop_summary says why): the output folder as given
+        root = Path(out).absolute() if out is not None else None
+    words = [*(prefix or command_prefix()), "sweep", "run", str(Path(file).absolute()), *(["--out", str(root)] if root else [])]
     if executor != "local":
         words += ["--executor", executor]
     for flag, value in (("--jobs", jobs), ("--threads", threads), ("--scheduler", scheduler)):
@@ -253,7 +256,9 @@ def stop_summary(file, out, signum: int, resume: str, *, scenarios=None, what: s
         store = SweepStore.for_sweep(sweep, out)
         state = completeness(sweep, store.manifest(sweep))
     except Exception as error:  # noqa: BLE001 - the parameter file itself cannot be read: say so, still say how to go on
-        return f"{head} before any scenario ran ({type(error).__name__}: {error}); run again with: {resume}"
+        said = " ".join(str(error).split())
+        said = said if len(said) <= 300 else said[:297] + "..."
+        return f"{head} before any scenario ran ({type(error).__name__}: {said}); run again with: {resume}"
     if scenarios is not None:
         ids = {s.id for s in scenarios}
         state.total = len(ids)
