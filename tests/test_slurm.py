@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -111,8 +112,18 @@ def test_sbatch_scripts_dry_run(tmp_path):
         assert f"#SBATCH {directive}" in array, array
     assert f"{sys.executable} -m optimiser" in array
     assert re.search(r" task \S*three.yaml --index \"\$SLURM_ARRAY_TASK_ID\" --out \S+ --threads 2", array), array
+    # SIGTERM 60 s before the time limit to the task (exec: the batch shell is the task), which then stops cleanly
+    assert "#SBATCH --signal=B:TERM@60\n" in array and "\nexec " in array
+    resume = re.search(r"^export OPTIMISER_SWEEP_RESUME=(.*)$", array, re.M).group(1)
+    words = shlex.split(shlex.split(resume)[0])
+    assert words == [sys.executable, "-m", "optimiser", "sweep", "run", str(file.absolute()), "--out", str(SweepStore(out).root),
+                     "--executor", "slurm", "--jobs", "2", "--threads", "2", "--partition", "short", "--account", "proj42",
+                     "--time", "00:30:00"], words
     merge = submission.merge_script.read_text()
     assert " merge " in merge and "#SBATCH --job-name=sweep-three-merge" in merge
+    assert merge.rstrip().endswith(" --partial")  # failed scenarios (the only ones missing after afterok) are labelled
+    again = run_sweep(file, executor="slurm", dry_run=True, out=out, slurm={"signal_before": 0}, stream=io.StringIO())
+    assert "#SBATCH --signal" not in again.submission.array_script.read_text()
     assert "--dependency=afterok:<array job id>" in submission.commands[1]
     assert compress([0, 1, 2, 3, 7, 9, 10]) == "0-3,7,9-10"
     # nothing ran, nothing was submitted
@@ -151,10 +162,60 @@ def test_slurm_sweep_with_dependent_merge(tmp_path):
     assert len(manifest) == 3 and (manifest["status"] == "ok").all(), manifest
     sweep = load_sweep_file(file)
     with xr.open_dataset(store.merged_path, chunks={}) as ds:
-        assert ds.sizes["scenario"] == 3
+        assert ds.sizes["scenario"] == 3 and ds.attrs["complete"] == 1
         assert list(ds["scenario"].values) == [s.id for s in sweep.scenarios]
         assert ds["discount"].values.tolist() == [0.05, 0.05, 0.03]
         assert ds["objective"].values.tolist() == pytest.approx(manifest["objective"].tolist())
     assert store.key_figures_path.exists()
     outputs = sorted(p.name for p in store.slurm_dir.glob("*.out"))
     assert len([o for o in outputs if o.startswith("array-")]) == 3 and len([o for o in outputs if o.startswith("merge-")]) == 1
+
+
+def test_slurm_task_stopped_by_its_warning_signal_records_progress(tmp_path):
+    """SLURM's warning signal before the time limit (#SBATCH --signal=B:TERM@60), sent here at once with
+    ``scancel --batch --signal=TERM``: the task keeps what it finished, says what it did not and how to resume, and
+    fails (exit 143), so the merge job never starts; `sweep run` again submits only the rest and merges."""
+    env, reason = slurm_environment()
+    if env is None:
+        pytest.skip(reason)
+    file = write_sweep(tmp_path / "three.yaml")
+    out = tmp_path / "out"
+    store = SweepStore(out)
+    saved = os.environ.get("SLURM_CONF")
+    if env.get("SLURM_CONF"):
+        os.environ["SLURM_CONF"] = env["SLURM_CONF"]
+    try:
+        first = run_sweep(file, executor="slurm", out=out, slurm={"chunk_size": 3}, stream=io.StringIO()).submission
+        assert first.tasks == 1
+        deadline = time.monotonic() + TIMEOUT_S
+        while not list(store.status_dir.glob("*.json")):
+            state = job_records(first.array_job, env)[0]["JobState"]
+            assert state in ("PENDING", "RUNNING", "CONFIGURING"), f"the task ended before its first result: {state}"
+            assert time.monotonic() < deadline, "no result within the time limit"
+            time.sleep(0.1)
+        signalled = subprocess.run(["scancel", "--batch", "--signal=TERM", first.array_job], env=env, capture_output=True, text=True, timeout=30)
+        assert signalled.returncode == 0, signalled.stderr
+        records = wait_for([first.array_job, first.merge_job], env, TIMEOUT_S)
+        task, merge = records[first.array_job][0], records[first.merge_job][0]
+        assert task["JobState"] == "FAILED" and task["ExitCode"] == "143:0", task
+        assert merge["JobState"] == "CANCELLED", merge
+        output = "\n".join(p.read_text() for p in store.slurm_dir.glob("array-*.out"))
+        assert "Traceback" not in output, output
+        line = [x for x in output.splitlines() if " stopped by SIGTERM: " in x]
+        assert len(line) == 1 and line[0].startswith(f"sweep task 0 (SLURM job {first.array_job}_0) stopped by SIGTERM: "), output
+        assert line[0].endswith(f"--out {store.root} --executor slurm --chunk-size 3"), line[0]
+        assert [p for p in out.rglob("*") if p.name.endswith(".tmp")] == []
+        done = {sid for sid, s in store.statuses().items() if s["status"] == "ok"}
+        assert 1 <= len(done) < 3
+        # resume: only the rest is submitted, and the merge job runs this time
+        second = run_sweep(file, executor="slurm", out=out, slurm={"chunk_size": 3}, stream=io.StringIO()).submission
+        records = wait_for([second.array_job, second.merge_job], env, TIMEOUT_S)
+        assert records[second.array_job][0]["JobState"] == "COMPLETED" and records[second.merge_job][0]["JobState"] == "COMPLETED"
+    finally:
+        if saved is None:
+            os.environ.pop("SLURM_CONF", None)
+        else:
+            os.environ["SLURM_CONF"] = saved
+    assert {sid for sid, s in store.statuses().items() if s["status"] == "ok"} == {s.id for s in load_sweep_file(file).scenarios}
+    with xr.open_dataset(store.merged_path) as ds:
+        assert ds.attrs["complete"] == 1 and ds.sizes["scenario"] == 3

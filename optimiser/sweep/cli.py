@@ -6,18 +6,32 @@
     python -m optimiser.sweep run inputs/example_sweep.yaml --jobs 2
     python -m optimiser.sweep.cli run inputs/example_sweep.yaml --executor slurm --time 00:30:00 --dry-run
 
-Exit codes: 0 success; 1 some scenario failed (see the manifest), or nothing to merge; 2 bad parameter file,
-scenario or case (every problem listed); 3 SLURM or Dask could not be used; 4 another sweep holds the output folder.
+Exit codes:
+
+* 0 success (``merge``: the merged file says whether it is complete);
+* 1 some scenario failed (see the manifest), or nothing to merge;
+* 2 bad parameter file, scenario or case (every problem listed);
+* 3 SLURM or Dask could not be used (``merge``: a result could not be read);
+* 4 another sweep holds the output folder;
+* 5 the sweep is not finished: ``merge`` refuses it without ``--partial``, ``status`` says so (listing the failed
+  and not-run scenarios);
+* 130, 143, 129: ``run`` or ``task`` stopped by SIGINT (Ctrl-C), SIGTERM or SIGHUP (128 + the signal number). It
+  ended its workers, kept what they finished, discarded what they were running and printed one line: what
+  finished, what did not, and the command that resumes (:mod:`optimiser.sweep.interrupt`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import shlex
 import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_EXECUTOR, EXIT_LOCKED = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_EXECUTOR, EXIT_LOCKED, EXIT_INCOMPLETE = 0, 1, 2, 3, 4, 5
+#: set by the SLURM array script: the `sweep run` command that resumes the sweep, printed by a task that is stopped
+RESUME_ENV = "OPTIMISER_SWEEP_RESUME"
 
 
 def _input_errors():
@@ -85,11 +99,29 @@ def _cmd_plan(args) -> int:
 def _slurm_overrides(args) -> dict:
     return {
         "time": args.time, "mem": args.mem, "cpus_per_task": args.cpus_per_task, "partition": args.partition,
-        "account": args.account, "chunk_size": args.chunk_size,
+        "account": args.account, "chunk_size": args.chunk_size, "signal_before": args.signal_before,
     }
 
 
+def _stopped(interrupted) -> int:
+    """Print the one line of a sweep stopped by a signal; return its exit status (128 + signal number)."""
+    text = interrupted.summary or f"sweep stopped by {interrupted.name} before it started: nothing ran"
+    with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
+        print(text, file=sys.stderr, flush=True)
+    return interrupted.status
+
+
 def _cmd_run(args) -> int:
+    from .interrupt import StopSignals, SweepInterrupted
+
+    with StopSignals() as stop:  # from here on SIGTERM, SIGINT and SIGHUP stop the sweep cleanly
+        try:
+            return _run(args, stop)
+        except SweepInterrupted as interrupted:
+            return _stopped(interrupted)
+
+
+def _run(args, stop) -> int:
     from .runner import run_sweep
     from .slurm import SlurmError
     from .store import SweepLocked
@@ -98,7 +130,7 @@ def _cmd_run(args) -> int:
         outcome = run_sweep(
             args.file, executor=args.executor, jobs=args.jobs, threads=args.threads, retry_failed=args.retry_failed,
             dry_run=args.dry_run, out=args.out, slurm=_slurm_overrides(args), scheduler=args.scheduler,
-            solver_option_pairs=args.solver_option,
+            solver_option_pairs=args.solver_option, stop=stop,
         )
     except _input_errors() as error:
         _report(error)
@@ -128,10 +160,23 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_task(args) -> int:
+    from .interrupt import StopSignals, SweepInterrupted
+
+    with StopSignals() as stop:  # SLURM's warning signal (--signal=B:TERM@...), scancel, the time limit
+        try:
+            return _task(args, stop)
+        except SweepInterrupted as interrupted:
+            return _stopped(interrupted)
+
+
+def _task(args, stop) -> int:
+    """One SLURM array task: its scenarios, in a worker process it supervises (:func:`optimiser.sweep.task.run_chunk`)."""
+    import os
+
     from ..scenarios import load_sweep_file
-    from .store import OK
-    from .task import run_index, solver_options
-    from .runner import _parse_pairs
+    from .runner import _parse_pairs, command_prefix
+    from .store import SweepStore
+    from .task import run_chunk, solver_options
 
     try:
         sweep = load_sweep_file(args.file)
@@ -139,21 +184,25 @@ def _cmd_task(args) -> int:
     except _input_errors() as error:
         _report(error)
         return EXIT_INPUT
+    store = SweepStore.for_sweep(sweep, args.out)
     chunk = max(1, args.chunk_size or 1)
     indices = [i for i in range(args.index * chunk, (args.index + 1) * chunk) if i < len(sweep.scenarios)]
     if not indices:
         print(f"error: task index {args.index} (chunk size {chunk}) is beyond the {len(sweep.scenarios)} scenario(s) of {args.file}", file=sys.stderr)
         return EXIT_INPUT
-    for index in indices:
-        try:
-            status = run_index(args.file, index, args.out, options, retry_failed=args.retry_failed)
-        except _input_errors() as error:
-            _report(error)
-            return EXIT_INPUT
-        objective = status.get("objective")
-        print(f"scenario {index} {status.get('name')} ({status.get('id')}): {status.get('status')}"
-              + (f", objective {objective:.9g}" if objective is not None else "")
-              + (f"; {status.get('error')}" if status.get("status") != OK and status.get("error") else ""), flush=True)
+    # printed if a signal stops the task: the array script's `sweep run`, else this very command
+    resume = os.environ.get(RESUME_ENV) or shlex.join([
+        *command_prefix(), "sweep", "task", str(Path(args.file).absolute()), "--index", str(args.index), "--out", str(store.root),
+        *(["--chunk-size", str(chunk)] if chunk > 1 else []), *(["--threads", str(args.threads)] if args.threads else []),
+        *(["--retry-failed"] if args.retry_failed else []), *[w for o in args.solver_option or [] for w in ("--solver-option", o)]])
+    job = os.environ.get("SLURM_ARRAY_JOB_ID")
+    label = f"task {args.index}" + (f" (SLURM job {job}_{os.environ.get('SLURM_ARRAY_TASK_ID', args.index)})" if job else "")
+    try:
+        run_chunk(sweep, store, indices, options, retry_failed=args.retry_failed, stop=stop, resume=resume, label=label,
+                  worker_name=f"task-{args.index}")
+    except _input_errors() as error:
+        _report(error)
+        return EXIT_INPUT
     return EXIT_OK
 
 
@@ -170,36 +219,68 @@ def _sweep_and_store(args):
     return sweep, SweepStore.for_sweep(sweep, args.out)
 
 
+#: at most this many missing scenarios are listed by `sweep merge` and `sweep status` (the manifest has all)
+LIST_LIMIT = 50
+
+
 def _cmd_merge(args) -> int:
-    from .merge import MergeError, merge
+    from .merge import MergeError, SweepIncomplete, merge
 
     loaded = _sweep_and_store(args)
     if loaded is None:
         return EXIT_INPUT
     sweep, store = loaded
     try:
-        merged, figures = merge(sweep, store)
+        merged, figures = merge(sweep, store, partial=args.partial)
+    except SweepIncomplete as incomplete:
+        print(f"error: {incomplete}; nothing merged:", file=sys.stderr)
+        for line in incomplete.state.lines(LIST_LIMIT):
+            print(line, file=sys.stderr)
+        where = f"{shlex.quote(str(args.file))}" + (f" --out {shlex.quote(str(args.out))}" if args.out else "")
+        retry = " (--retry-failed to solve the failed ones again)" if incomplete.state.failed else ""
+        print(f"finish it with `optimiser sweep run {where}`{retry}, or merge what there is with "
+              f"`optimiser sweep merge {where} --partial` (the file then lists what is missing)", file=sys.stderr)
+        return EXIT_INCOMPLETE
     except MergeError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_EXECUTOR
     if merged is None:
         return EXIT_FAILED
-    print(f"merged: {merged}")
+    with _attributes(merged) as attrs:
+        print(f"merged: {merged} ({attrs.get('completeness', '')})")
+        missing = [] if attrs.get("complete") else str(attrs.get("missing_scenarios", "")).splitlines()
+    for line in missing[:LIST_LIMIT]:
+        print(f"  missing {line}")
+    if len(missing) > LIST_LIMIT:
+        print(f"  ... and {len(missing) - LIST_LIMIT} more (attribute missing_scenarios of {merged.name})")
     print(f"key figures: {figures}")
     return EXIT_OK
 
 
+@contextlib.contextmanager
+def _attributes(path):
+    """The global attributes of a netCDF file."""
+    import xarray as xr
+
+    with xr.open_dataset(path) as ds:
+        yield dict(ds.attrs)
+
+
 def _cmd_status(args) -> int:
+    from .store import completeness
+
     loaded = _sweep_and_store(args)
     if loaded is None:
         return EXIT_INPUT
     sweep, store = loaded
     manifest = store.write_manifest(sweep) if store.root.is_dir() else store.manifest(sweep, {})
-    counts = manifest["status"].value_counts().to_dict()
-    print(f"{sweep.path}: {len(manifest)} scenario(s): " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))
-    for _, row in manifest[manifest["status"] == "failed"].iterrows():
-        print(f"  failed {row['name']} ({row['id']}): {row['error']}")
-    return EXIT_FAILED if counts.get("failed") else EXIT_OK
+    state = completeness(sweep, manifest)
+    print(f"{sweep.path}: {state.headline()}")
+    for line in state.lines(LIST_LIMIT):
+        print(line)
+    if state.failed:
+        return EXIT_FAILED
+    return EXIT_INCOMPLETE if not state.complete else EXIT_OK
 
 
 def add_sweep_commands(subparsers) -> argparse.ArgumentParser:
@@ -236,6 +317,9 @@ def add_sweep_commands(subparsers) -> argparse.ArgumentParser:
     slurm.add_argument("--partition")
     slurm.add_argument("--account")
     slurm.add_argument("--chunk-size", type=int, help="scenarios per array task (default 1)")
+    slurm.add_argument("--signal-before", type=int, metavar="SECONDS",
+                       help="ask SLURM for SIGTERM this long before the time limit, so that a task stops cleanly and records "
+                            "its progress (#SBATCH --signal=B:TERM@SECONDS; default 60, 0: none)")
     dask = run.add_argument_group("dask executor")
     dask.add_argument("--scheduler", metavar="ADDRESS", help="address of a running Dask scheduler (default: a LocalCluster with --jobs workers)")
     run.set_defaults(func=_cmd_run)
@@ -251,9 +335,13 @@ def add_sweep_commands(subparsers) -> argparse.ArgumentParser:
 
     merge = commands.add_parser("merge", help="merge finished results into merged.nc (scenario dimension) and key_figures.csv")
     common(merge)
+    merge.add_argument("--partial", action="store_true",
+                       help="merge even if scenarios failed or have not run (refused otherwise, exit 5); the file's attributes "
+                            "complete, completeness, missing_ids and missing_scenarios say what is missing and why")
     merge.set_defaults(func=_cmd_merge)
 
-    status = commands.add_parser("status", help="rebuild the manifest from the status files and summarise it")
+    status = commands.add_parser("status", help="rebuild the manifest from the status files, summarise it, list the failed "
+                                                 "and not-run scenarios (exit 0 complete, 1 some failed, 5 some not run)")
     common(status)
     status.set_defaults(func=_cmd_status)
     return sweep

@@ -5,10 +5,17 @@ scenarios one after the other, as the parent hands them out over a pipe. A worke
 memory, crashed solver) costs only its current scenario, which is recorded as failed, and is replaced. The
 parent is the only process that writes the manifest; the workers write their scenarios' status files. Workers are
 killed by the kernel if the parent dies (``PR_SET_PDEATHSIG``), so a killed sweep leaves nothing running.
+
+Stopping (SIGTERM, SIGINT, SIGHUP; :mod:`optimiser.sweep.interrupt`): the workers start with SIGINT and SIGHUP
+blocked, so Ctrl-C in a terminal (sent to the whole process group) reaches only the parent. The parent ends the
+workers with SIGTERM, keeps the scenarios they had finished, writes ``=== interrupted`` into the logs of those
+they were running (no status is written for them: they are still due) and removes the temporary files the
+workers leave, so nothing half-written remains.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import selectors
@@ -19,11 +26,16 @@ import time
 from collections import deque
 
 from ..scenarios import Scenario, SweepFile
+from .interrupt import STOP_SIGNALS, StopSignals, SweepInterrupted, signal_name, terminal_signals_blocked
 from .progress import Progress
 from .store import FAILED, SweepStore, now
 from .worker import PARENT_ENV
 
 MANIFEST_INTERVAL_S = 1.0
+#: on a stop, how long a worker may take to end after SIGTERM before it is killed (it normally ends at once)
+STOP_GRACE_S = 5.0
+#: a worker that died of a stop signal: how long to wait for the parent's own signal before calling it a failure
+STOP_SIGNAL_WAIT_S = 0.5
 
 
 class _Worker:
@@ -57,8 +69,16 @@ def _death_status(store: SweepStore, scenario: Scenario, code: int, since: str, 
 
 
 def run_local(sweep: SweepFile, store: SweepStore, todo: list[Scenario], *, jobs: int, options: dict,
-              progress: Progress, on_finish=None) -> dict[str, dict]:
-    """Run ``todo`` on ``jobs`` worker processes; returns the statuses by scenario id."""
+              progress: Progress, on_finish=None, stop: StopSignals | None = None, worker_name: str = "worker") -> dict[str, dict]:
+    """Run ``todo`` on ``jobs`` worker processes; returns the statuses by scenario id.
+
+    A worker's own output (not a scenario's) goes to ``logs/<worker_name>-<n>.log``.
+
+    With ``stop`` (entered, see :mod:`optimiser.sweep.interrupt`), a stop signal ends the workers, records what
+    they had finished, marks the scenarios they were running as interrupted in their logs, removes the temporary
+    files they leave and raises :class:`SweepInterrupted`.
+    """
+    stop = stop if stop is not None else StopSignals()  # not entered: never requests a stop
     env = dict(os.environ)
     env[PARENT_ENV] = str(os.getpid())
     threads = str(options.get("threads", 1))
@@ -68,6 +88,8 @@ def run_local(sweep: SweepFile, store: SweepStore, todo: list[Scenario], *, jobs
                "--options", json.dumps(options)]
     queue = deque(todo)
     selector = selectors.DefaultSelector()
+    if stop.fileno() >= 0:
+        selector.register(stop.fileno(), selectors.EVENT_READ, None)
     workers: list[_Worker] = []
     statuses: dict[str, dict] = {}
     started = 0
@@ -76,8 +98,9 @@ def run_local(sweep: SweepFile, store: SweepStore, todo: list[Scenario], *, jobs
     def start_worker() -> None:
         nonlocal started
         started += 1
-        errors = open(store.logs_dir / f"worker-{started}.log", "a")
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, env=env, text=True, bufsize=1)
+        errors = open(store.logs_dir / f"{worker_name}-{started}.log", "a")
+        with terminal_signals_blocked():  # Ctrl-C and hang-up are the parent's to handle (see interrupt.py)
+            process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, env=env, text=True, bufsize=1)
         errors.close()
         worker = _Worker(started, process)
         workers.append(worker)
@@ -109,30 +132,71 @@ def run_local(sweep: SweepFile, store: SweepStore, todo: list[Scenario], *, jobs
             on_finish()
             last_manifest = time.monotonic()
 
+    def stop_workers(signum: int) -> None:
+        """End every worker, keep what they finished, close the logs of what they were running, remove temporaries."""
+        for worker in workers:
+            if worker.process.poll() is None:
+                worker.process.terminate()  # SIGTERM: the worker's default action, it ends at once
+        deadline = time.monotonic() + STOP_GRACE_S
+        for worker in workers:
+            try:
+                worker.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                worker.process.kill()
+                worker.process.wait()
+        reason = (f"the sweep stopped on {signal_name(signum)} before this scenario finished; nothing of this attempt "
+                  f"is kept and the next `sweep run` solves it again")
+        for worker in workers:
+            if worker.scenario is None:
+                continue
+            answer = worker.process.stdout.read().strip() if not worker.process.stdout.closed else ""
+            status = store.read_status(worker.scenario.id)
+            if answer:  # it finished and answered just before the stop
+                finished(worker.scenario, json.loads(answer.splitlines()[-1]))
+            elif status and status.get("finished", "") >= worker.assigned_at:  # it wrote its status, then was stopped
+                finished(worker.scenario, status)
+            else:
+                store.note_interrupted(worker.scenario.id, reason)
+                # its worker is gone: what it was writing can go (only its own files: SLURM tasks share the folder)
+                store.remove_scenario_temporaries(worker.scenario.id)
+            worker.scenario = None
+
     try:
-        for _ in range(min(jobs, len(queue))):
-            start_worker()
-        while any(w.scenario is not None for w in workers):
-            for key, _ in selector.select(timeout=1.0):
-                worker: _Worker = key.data
-                line = worker.process.stdout.readline()
-                if line:
-                    scenario = worker.scenario
-                    worker.scenario = None
-                    finished(scenario, json.loads(line))
-                    assign(worker)
-                    continue
-                # end of the worker's output: it exited
-                selector.unregister(worker.process.stdout)
-                code = worker.process.wait()
-                workers.remove(worker)
-                if worker.scenario is not None:
-                    finished(worker.scenario, _death_status(store, worker.scenario, code, worker.assigned_at, f"logs/worker-{worker.number}.log"))
-                    worker.scenario = None
-                    if queue:
-                        start_worker()
+        with stop.deferred():
+            for _ in range(min(jobs, len(queue))):
+                start_worker()
+            while any(w.scenario is not None for w in workers) and not stop.requested:
+                for key, _ in selector.select(timeout=1.0):
+                    if key.data is None:  # the stop signal's wake-up
+                        break
+                    worker: _Worker = key.data
+                    line = worker.process.stdout.readline()
+                    if line:
+                        scenario = worker.scenario
+                        worker.scenario = None
+                        finished(scenario, json.loads(line))
+                        assign(worker)
+                        continue
+                    # end of the worker's output: it exited
+                    code = worker.process.wait()
+                    if -code in STOP_SIGNALS and not stop.requested:
+                        # killed by a stop signal: if it was sent to the whole sweep (a batch system's SIGTERM to every
+                        # process, a process-group kill), this process's own signal is about to arrive
+                        stop.wait(STOP_SIGNAL_WAIT_S)
+                    if stop.requested:
+                        break  # stop_workers() deals with it
+                    selector.unregister(worker.process.stdout)
+                    workers.remove(worker)
+                    if worker.scenario is not None:
+                        finished(worker.scenario, _death_status(store, worker.scenario, code, worker.assigned_at, f"logs/{worker_name}-{worker.number}.log"))
+                        worker.scenario = None
+                        if queue:
+                            start_worker()
+            if stop.requested:
+                stop_workers(stop.signum)
+                raise SweepInterrupted(stop.signum)
     finally:
-        for worker in workers:  # normally all idle already; after an error in this process, stop them all
+        for worker in workers:  # normally all idle or stopped already; after an error in this process, stop them all
             try:
                 worker.process.stdin.close()
             except (BrokenPipeError, OSError):
@@ -144,6 +208,8 @@ def run_local(sweep: SweepFile, store: SweepStore, todo: list[Scenario], *, jobs
             except subprocess.TimeoutExpired:
                 worker.process.kill()
                 worker.process.wait()
+            with contextlib.suppress(OSError):
+                worker.process.stdout.close()
         selector.close()
         if on_finish is not None:
             on_finish()

@@ -11,6 +11,10 @@ coordinate per swept parameter (its value in the scenario, or the parameter's ``
 does not set it; NaN if there is none). A parameter named like a variable of the results gets the prefix
 ``parameter_``. Scenario-level figures from the results' attributes become variables: ``objective``,
 ``solve_s``. Only scenarios with an optimal solution are merged; ``key_figures.csv`` lists all of them.
+
+An unfinished sweep (scenarios failed or not run) is refused (:class:`SweepIncomplete`) unless ``partial=True``;
+the file's attributes ``complete``, ``completeness``, ``missing_ids`` and ``missing_scenarios`` say whether it
+holds the whole sweep and, if not, which scenarios are missing and why.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import xarray as xr
 from .. import __version__
 from ..atomic import atomic_path, atomic_write_text
 from ..scenarios import SweepFile
-from .store import OK, SweepStore, now, result_is_valid
+from .store import OK, Completeness, SweepStore, completeness, now, result_is_valid
 
 ATTRIBUTE_VARIABLES = {"objective": "billion CNY (discounted to base year)", "solve_s": "s"}
 
@@ -61,8 +65,21 @@ def _scan(paths: list[Path]) -> tuple[dict[str, tuple], set[str]]:
     return numeric, names
 
 
-def merge(sweep: SweepFile, store: SweepStore, *, progress=print) -> tuple[Path | None, Path]:
-    """Write ``merged.nc`` (optimal scenarios) and ``key_figures.csv`` (all scenarios); return their paths."""
+class SweepIncomplete(MergeError):
+    """The sweep has scenarios without a result (failed or not run) and the merge was not asked to be partial."""
+
+    def __init__(self, state: Completeness):
+        super().__init__(f"the sweep is not finished: {state.headline()}")
+        self.state = state
+
+
+def merge(sweep: SweepFile, store: SweepStore, *, progress=print, partial: bool = False) -> tuple[Path | None, Path]:
+    """Write ``merged.nc`` (optimal scenarios) and ``key_figures.csv`` (all scenarios); return their paths.
+
+    A sweep with scenarios that failed or have not run is refused (:class:`SweepIncomplete`, nothing written but
+    the manifest) unless ``partial``; the merged file then says in its attributes which scenarios are missing and
+    why (``complete``, ``completeness``, ``missing_ids``, ``missing_scenarios``).
+    """
     statuses = store.statuses()
     manifest = store.write_manifest(sweep, statuses)
     merged_scenarios = []
@@ -70,14 +87,18 @@ def merge(sweep: SweepFile, store: SweepStore, *, progress=print) -> tuple[Path 
         status = statuses.get(scenario.id)
         if status and status.get("status") == OK and result_is_valid(store.result_path(scenario.id), status.get("input_hash")):
             merged_scenarios.append(scenario)
+    state = completeness(sweep, manifest, merged={s.id for s in merged_scenarios})
+    if not state.complete and not partial:
+        raise SweepIncomplete(state)
     paths = [store.result_path(s.id) for s in merged_scenarios]
     merged_path = None
     figures = pd.DataFrame()
     if paths:
-        progress(f"merging {len(paths)} scenario result(s) into {store.merged_path}")
+        progress(f"merging {len(paths)} scenario result(s) into {store.merged_path}"
+                 + ("" if state.complete else f" (PARTIAL: {len(state.missing)} of {state.total} missing)"))
         numeric, names = _scan(paths)
         coordinate_names = parameter_coordinate_names(sweep, names | set(ATTRIBUTE_VARIABLES))
-        merged_path, figures = _write_merged(sweep, store, merged_scenarios, paths, numeric, coordinate_names)
+        merged_path, figures = _write_merged(sweep, store, merged_scenarios, paths, numeric, coordinate_names, state)
     else:
         progress("no finished scenario to merge")
     table = _key_figure_table(sweep, manifest, figures)
@@ -86,7 +107,28 @@ def merge(sweep: SweepFile, store: SweepStore, *, progress=print) -> tuple[Path 
     return merged_path, store.key_figures_path
 
 
-def _write_merged(sweep, store, scenarios, paths, numeric, coordinate_names):
+def completeness_attributes(state: Completeness) -> dict:
+    """The attributes by which a merged file says whether it holds the whole sweep, and if not what is missing.
+
+    ``complete`` 1 or 0; ``completeness`` a sentence; ``scenarios_total``; ``missing_ids`` the missing scenarios'
+    ids separated by spaces (``""`` if none); ``missing_scenarios`` one line per missing scenario,
+    ``NAME (ID): failed: ERROR`` or ``NAME (ID): not run`` (``"none"`` if none).
+    """
+    if state.complete:
+        sentence = f"complete: all {state.total} scenarios of the sweep are merged"
+    else:
+        sentence = (f"PARTIAL: {len(state.ok)} of {state.total} scenarios merged; {len(state.missing)} missing "
+                    f"({len(state.failed)} failed, {len(state.not_run)} not run), listed in missing_scenarios")
+    return {
+        "complete": int(state.complete),
+        "completeness": sentence,
+        "scenarios_total": state.total,
+        "missing_ids": " ".join(m.id for m in state.missing),
+        "missing_scenarios": "\n".join(f"{m.name} ({m.id}): {m.reason()}" for m in state.missing) or "none",
+    }
+
+
+def _write_merged(sweep, store, scenarios, paths, numeric, coordinate_names, state: Completeness):
     try:
         import dask
     except ImportError:  # pragma: no cover - depends on the installation
@@ -130,7 +172,8 @@ def _write_merged(sweep, store, scenarios, paths, numeric, coordinate_names):
             case_name = str(first.get("case", ""))
             case_name = case_name[: -len(suffix)] if case_name.endswith(suffix) else case_name
             combined.attrs = {
-                "title": f"sweep {sweep.path.stem}: {len(scenarios)} scenarios of case {case_name}",
+                "title": f"sweep {sweep.path.stem}: {len(scenarios)} scenarios of case {case_name}"
+                         + ("" if state.complete else f" (PARTIAL: {len(state.missing)} of {state.total} scenarios missing)"),
                 "parameter_file": str(sweep.path.resolve()),
                 "base_case": str(sweep.case_path),
                 "case": case_name,
@@ -139,6 +182,7 @@ def _write_merged(sweep, store, scenarios, paths, numeric, coordinate_names):
                 "package_version": __version__,
                 "created": now(),
                 "scenarios": len(scenarios),
+                **completeness_attributes(state),
                 "parameters": ", ".join(coordinate_names.values()),
                 "note": "one results file per scenario merged along 'scenario'; per-scenario attributes "
                         "(status, settings, input_hash, ...) stay in results/<id>.nc",
@@ -204,5 +248,5 @@ def _key_figure_table(sweep: SweepFile, manifest: pd.DataFrame, figures: pd.Data
     return rows
 
 
-__all__ = ["MergeError", "key_figures", "merge"]
+__all__ = ["MergeError", "SweepIncomplete", "completeness_attributes", "key_figures", "merge"]
 

@@ -86,9 +86,12 @@ class Progress:
         else:
             print(f"[{self.done}/{self.total}] {line}; {self.counts()}, about {_duration(self.eta())} left", file=self.stream, flush=True)
 
-    def close(self) -> None:
+    def close(self, summary: bool = True) -> None:
+        """End the bar; print the summary line unless ``summary`` is False (a stopped sweep prints its own)."""
         if self._bar is not None:
             self._bar.close()
+        if not summary:
+            return
         elapsed = time.monotonic() - self.start
         skipped = f", {self.skipped} already finished" if self.skipped else ""
         print(f"sweep: {self.ok} ok, {self.failed} failed, {self.remaining} not run{skipped} in {_duration(elapsed)}",

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shlex
+import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..inputs import Case, load_case
 from ..scenarios import Scenario, ScenarioError, SweepFile, check_scenarios, inputs_key, load_sweep_file
+from .interrupt import StopSignals, SweepInterrupted, signal_name
 from .progress import Progress
-from .store import FAILED, OK, SweepStore
+from .store import FAILED, OK, SweepStore, completeness
 from .task import solver_options as _solver_options
 
 EXECUTORS = ("local", "slurm", "dask")
@@ -91,8 +95,45 @@ def run_sweep(
     solver_option_pairs: list[str] | None = None,
     stream=None,
     bar: bool | None = None,
+    stop: StopSignals | None = None,
 ) -> SweepOutcome:
-    """Run (or resume) a sweep; see ``docs/scenarios.md``. Raises ScenarioError/InputError before running anything."""
+    """Run (or resume) a sweep; see ``docs/scenarios.md``. Raises ScenarioError/InputError before running anything.
+
+    SIGTERM, SIGINT and SIGHUP stop it cleanly (:mod:`optimiser.sweep.interrupt`): the workers are ended, what
+    they finished is kept, the rest stays due, and :class:`SweepInterrupted` is raised with a one-line
+    ``summary`` (finished, not finished, the command that resumes). ``stop``: an entered :class:`StopSignals`
+    to use; by default run_sweep installs its own (main thread only).
+    """
+    own = stop is None
+    stop = StopSignals() if own else stop
+    with stop if own else contextlib.nullcontext():
+        try:
+            return _run_sweep(file, executor=executor, jobs=jobs, threads=threads, retry_failed=retry_failed, dry_run=dry_run,
+                              out=out, slurm=slurm, scheduler=scheduler, solver_option_pairs=solver_option_pairs, stream=stream,
+                              bar=bar, stop=stop)
+        except SweepInterrupted as interrupted:
+            resume = resume_command(file, out, executor=executor, jobs=jobs, threads=threads, retry_failed=retry_failed,
+                                    slurm=slurm, scheduler=scheduler, solver_option_pairs=solver_option_pairs)
+            interrupted.summary = stop_summary(file, out, interrupted.signum, resume)
+            raise
+
+
+def _run_sweep(
+    file: str | Path,
+    *,
+    executor: str = "local",
+    jobs: int | None = None,
+    threads: int | None = None,
+    retry_failed: bool = False,
+    dry_run: bool = False,
+    out: str | Path | None = None,
+    slurm: dict | None = None,
+    scheduler: str | None = None,
+    solver_option_pairs: list[str] | None = None,
+    stream=None,
+    bar: bool | None = None,
+    stop: StopSignals,
+) -> SweepOutcome:
     stream = stream if stream is not None else sys.stderr
     if executor not in EXECUTORS:
         raise ValueError(f"unknown executor {executor!r}; expected one of {', '.join(EXECUTORS)}")
@@ -100,7 +141,7 @@ def run_sweep(
     sweep, store = prepared.sweep, prepared.store
     extra = _parse_pairs(solver_option_pairs or [])
     options = _solver_options(sweep, threads, extra)
-    threads = int(options.get("threads", 1) or 1)
+    requested_threads, threads = threads, int(options.get("threads", 1) or 1)
 
     with store.lock():
         store.prepare()
@@ -122,8 +163,11 @@ def run_sweep(
             settings = _slurm.settings(sweep, slurm or {})
             if dry_run and not store.plan_path.exists():
                 store.write_plan(sweep)
+            # printed by a stopped task into its SLURM output, maybe read in another shell: the interpreter in full
+            resume = resume_command(file, out, executor="slurm", jobs=jobs, threads=requested_threads, retry_failed=retry_failed,
+                                    slurm=slurm, solver_option_pairs=solver_option_pairs, prefix=[sys.executable, "-m", "optimiser"])
             submission = _slurm.write_scripts(sweep, store, selection.todo, settings, threads=threads, jobs=jobs,
-                                              retry_failed=retry_failed, solver_options=list(solver_option_pairs or []))
+                                              retry_failed=retry_failed, solver_options=list(solver_option_pairs or []), resume=resume)
             if not dry_run:
                 _slurm.submit(submission)
             outcome.submission = submission
@@ -142,14 +186,15 @@ def run_sweep(
             if executor == "local":
                 from .local import run_local
 
-                outcome.statuses = run_local(sweep, store, selection.todo, jobs=jobs, options=options, progress=progress, on_finish=on_finish)
+                outcome.statuses = run_local(sweep, store, selection.todo, jobs=jobs, options=options, progress=progress,
+                                             on_finish=on_finish, stop=stop)
             else:
                 from .dask_executor import run_dask
 
                 outcome.statuses = run_dask(sweep, store, selection.todo, jobs=jobs, options=options, progress=progress,
-                                            scheduler=scheduler, on_finish=on_finish)
+                                            scheduler=scheduler, on_finish=on_finish, stop=stop)
         finally:
-            progress.close()
+            progress.close(summary=not stop.requested)  # a stop is summed up in one line by stop_summary()
             store.write_manifest(sweep)
     return outcome
 
@@ -162,3 +207,68 @@ def _parse_pairs(pairs: list[str]) -> dict:
         name, value = pair.split("=", 1)
         options[name.strip()] = value.strip()
     return options
+
+
+def command_prefix() -> list[str]:
+    """How to start the command line in a command a user can paste: ``optimiser`` when this process is the console
+    script found on PATH, else ``python -m optimiser`` (the full path of the interpreter unless it is ``python``)."""
+    argv0 = sys.argv[0] if sys.argv else ""
+    if Path(argv0).name == "optimiser":
+        found = shutil.which("optimiser")
+        return ["optimiser"] if found and Path(found).absolute() == Path(argv0).absolute() else [str(Path(argv0).absolute())]
+    python = shutil.which("python")
+    return ["python" if python and Path(python).absolute() == Path(sys.executable).absolute() else sys.executable, "-m", "optimiser"]
+
+
+def resume_command(file, out=None, *, executor: str = "local", jobs: int | None = None, threads: int | None = None,
+                   retry_failed: bool = False, slurm: dict | None = None, scheduler: str | None = None,
+                   solver_option_pairs: list[str] | None = None, prefix: list[str] | None = None) -> str:
+    """The ``sweep run`` command that resumes a sweep: the same options, absolute paths (works from any folder).
+
+    ``prefix``: how to start the command line (default :func:`command_prefix`).
+    """
+    try:
+        root = SweepStore.for_sweep(load_sweep_file(file), out).root
+    except Exception:  # noqa: BLE001 - the file cannot be read (stop_summary says why): the output folder as given
+        root = Path(out).absolute() if out is not None else None
+    words = [*(prefix or command_prefix()), "sweep", "run", str(Path(file).absolute()), *(["--out", str(root)] if root else [])]
+    if executor != "local":
+        words += ["--executor", executor]
+    for flag, value in (("--jobs", jobs), ("--threads", threads), ("--scheduler", scheduler)):
+        if value is not None:
+            words += [flag, str(value)]
+    for key, value in (slurm or {}).items():
+        if value is not None:
+            words += [f"--{key.replace('_', '-')}", str(value)]
+    if retry_failed:
+        words.append("--retry-failed")
+    for pair in solver_option_pairs or []:
+        words += ["--solver-option", pair]
+    return shlex.join(words)
+
+
+def stop_summary(file, out, signum: int, resume: str, *, scenarios=None, what: str = "sweep", limit: int = 10) -> str:
+    """The one line printed when a sweep (or a sweep task: ``scenarios``, ``what``) stops on a signal: what finished,
+    what did not, how to resume."""
+    head = f"{what} stopped by {signal_name(signum)}"
+    try:
+        sweep = load_sweep_file(file)
+        store = SweepStore.for_sweep(sweep, out)
+        state = completeness(sweep, store.manifest(sweep))
+    except Exception as error:  # noqa: BLE001 - the parameter file itself cannot be read: say so, still say how to go on
+        said = " ".join(str(error).split())
+        said = said if len(said) <= 300 else said[:297] + "..."
+        return f"{head} before any scenario ran ({type(error).__name__}: {said}); run again with: {resume}"
+    if scenarios is not None:
+        ids = {s.id for s in scenarios}
+        state.total = len(ids)
+        state.ok = [i for i in state.ok if i in ids]
+        state.missing = [m for m in state.missing if m.id in ids]
+    failed = len(state.failed)
+    finished = len(state.ok) + failed
+    names = ", ".join(f"{m.name} ({m.id})" for m in state.not_run[:limit])
+    more = f" and {len(state.not_run) - limit} more" if len(state.not_run) > limit else ""
+    not_finished = f"; not finished: {names}{more}" if state.not_run else "; every scenario has an outcome"
+    retry = " (failed ones run again only with --retry-failed)" if failed and "--retry-failed" not in resume else ""
+    return (f"{head}: {finished} of {state.total} scenario(s) finished ({len(state.ok)} ok, {failed} failed){not_finished}; "
+            f"resume with: {resume}{retry}")

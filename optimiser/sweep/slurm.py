@@ -12,8 +12,14 @@ Then it submits both (``sbatch --parsable``), unless ``--dry-run``, and prints t
 ``--mem``, ``--cpus-per-task``, ``--partition`` and ``--account`` come from the command line or the
 parameter file's ``slurm:`` mapping (command line wins); ``--jobs N`` limits the array to N tasks at a time
 (``--array=...%N``). A task exits with status 0 once it has recorded the outcome of its scenarios, failed solves
-included (see the manifest); it exits non-zero only if it could not (for example when SLURM kills it at its time
-limit), and then the merge job is not started.
+included (see the manifest); it exits non-zero only if it could not, and then the merge job is not started.
+
+A task runs its scenarios in a worker process and supervises it, so it can stop at once on a signal even while
+HiGHS solves. ``#SBATCH --signal=B:TERM@60`` (``signal_before`` in the file's ``slurm:`` mapping or
+``--signal-before``; 0 leaves it out) asks SLURM for SIGTERM 60 s before the time limit: the task then ends its
+worker, keeps what it finished, prints what it did not and the `sweep run` command that resumes the sweep, and
+exits 143, so the merge job is not started. The merge job runs ``sweep merge --partial``: after every task has
+recorded an outcome the only scenarios missing are failed ones, and the merged file lists them.
 """
 
 from __future__ import annotations
@@ -29,7 +35,11 @@ from ..scenarios import Scenario, SweepFile
 from ..atomic import atomic_write_text
 from .store import SweepStore
 
-SLURM_KEYS = ("time", "mem", "cpus_per_task", "partition", "account", "chunk_size", "extra", "merge_time", "merge_mem", "job_name")
+SLURM_KEYS = ("time", "mem", "cpus_per_task", "partition", "account", "chunk_size", "extra", "merge_time", "merge_mem", "job_name",
+              "signal_before")
+#: seconds before its time limit that SLURM sends an array task SIGTERM (``--signal=B:TERM@S``), so that it stops
+#: cleanly and records its progress; SLURM may send it up to 60 s earlier than asked
+SIGNAL_BEFORE_S = 60
 
 
 class SlurmError(RuntimeError):
@@ -101,8 +111,11 @@ def _directives(options: dict, *, job_name: str, output: str, time_key: str = "t
 
 
 def write_scripts(sweep: SweepFile, store: SweepStore, todo: list[Scenario], options: dict, *, threads: int, jobs: int | None,
-                  retry_failed: bool, solver_options: list[str], workdir: Path | None = None) -> SlurmSubmission:
-    """Write array.sbatch and merge.sbatch for the scenarios in ``todo``."""
+                  retry_failed: bool, solver_options: list[str], workdir: Path | None = None, resume: str = "") -> SlurmSubmission:
+    """Write array.sbatch and merge.sbatch for the scenarios in ``todo``.
+
+    ``resume``: the `sweep run` command that resumes the sweep, which a task stopped by a signal prints.
+    """
     store.slurm_dir.mkdir(parents=True, exist_ok=True)
     workdir = Path(workdir or Path.cwd()).resolve()
     chunk = int(options.get("chunk_size") or 1)
@@ -111,6 +124,7 @@ def write_scripts(sweep: SweepFile, store: SweepStore, todo: list[Scenario], opt
     if not tasks:
         raise SlurmError("nothing to submit: every scenario is finished")
     spec = compress(tasks) + (f"%{jobs}" if jobs else "")
+    signal_before = int(options["signal_before"] if options.get("signal_before") is not None else SIGNAL_BEFORE_S)
     name = options.get("job_name") or f"sweep-{sweep.path.stem}"
     file = shlex.quote(str(sweep.path.resolve()))
     entry = " ".join(shlex.quote(part) for part in entry_command())
@@ -130,8 +144,11 @@ def write_scripts(sweep: SweepFile, store: SweepStore, todo: list[Scenario], opt
         "#SBATCH --ntasks=1",
         f"#SBATCH --cpus-per-task={cpus}",
         f"#SBATCH --chdir={workdir}",
+        *([f"#SBATCH --signal=B:TERM@{signal_before}"] if signal_before > 0 else []),
         "set -euo pipefail",
         f"export OMP_NUM_THREADS={cpus} OPENBLAS_NUM_THREADS={cpus} MKL_NUM_THREADS={cpus}",
+        *([f"export OPTIMISER_SWEEP_RESUME={shlex.quote(resume)}"] if resume else []),
+        "# exec: this shell becomes the task, which SLURM's SIGTERM (--signal above, scancel, the time limit) stops cleanly",
         f"exec {entry} task {file} --index \"$SLURM_ARRAY_TASK_ID\" {' '.join(task_args)}",
         "",
     ]
@@ -147,7 +164,8 @@ def write_scripts(sweep: SweepFile, store: SweepStore, todo: list[Scenario], opt
         "#SBATCH --cpus-per-task=1",
         f"#SBATCH --chdir={workdir}",
         "set -euo pipefail",
-        f"exec {entry} merge {file} --out {shlex.quote(str(store.root))}",
+        "# --partial: the tasks have all recorded an outcome (afterok); scenarios that failed are listed in merged.nc's attributes",
+        f"exec {entry} merge {file} --out {shlex.quote(str(store.root))} --partial",
         "",
     ]
     array_path = store.slurm_dir / "array.sbatch"

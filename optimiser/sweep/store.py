@@ -27,6 +27,7 @@ import fcntl
 import json
 import os
 import socket
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -35,6 +36,9 @@ from ..scenarios import Scenario, SweepFile
 from ..atomic import atomic_write_text
 
 OK, FAILED, PENDING = "ok", "failed", "pending"
+#: how a scenario that has no outcome yet is described to users ("pending" in the manifest)
+NOT_RUN = "not run"
+INVALID = "invalid"
 MANIFEST_COLUMNS = [
     "index", "id", "name", "kind", "parameters", "status", "objective", "solver_status", "solve_s", "wall_s",
     "result", "log", "error", "attempt", "started", "finished", "host",
@@ -217,6 +221,120 @@ class SweepStore:
         frame = self.manifest(sweep, statuses)
         atomic_write_text(self.manifest_path, frame.to_csv(index=False))
         return frame
+
+    # interrupted scenarios
+    def note_interrupted(self, scenario_id: str, reason: str) -> bool:
+        """Close the log of a scenario whose attempt was cut off (its worker stopped on a signal).
+
+        Appends ``=== interrupted: REASON`` if the log's last attempt has no outcome line yet; returns whether it did.
+        """
+        path = self.log_path(scenario_id)
+        try:
+            with open(path, "rb") as stream:
+                stream.seek(max(0, path.stat().st_size - 65536))
+                tail = stream.read().decode(errors="replace")
+        except OSError:
+            return False
+        outcomes = [line for line in tail.splitlines() if "=== " in line]
+        if not outcomes or "=== scenario " not in outcomes[-1]:
+            return False  # no attempt started, or the last one ended with its outcome
+        with open(path, "a") as log:
+            log.write(f"=== interrupted: {reason}\n")
+        return True
+
+    def remove_scenario_temporaries(self, scenario_id: str) -> list[Path]:
+        """Remove the temporary files of one scenario (safe while other scenarios are being written)."""
+        removed = []
+        for folder, stem in ((self.results_dir, f"{scenario_id}."), (self.status_dir, f"{scenario_id}.")):
+            for path in folder.glob(f".{stem}*.tmp") if folder.is_dir() else []:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                    removed.append(path)
+        case = self.case_dir(scenario_id)
+        for path in case.glob(".*.tmp") if case.is_dir() else []:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                removed.append(path)
+        return removed
+
+
+@dataclass
+class Missing:
+    """A scenario without a usable result: ``state`` is ``failed`` (``error`` says why), ``not run`` or ``invalid``
+    (its status says ok but its results file is missing or does not open)."""
+
+    id: str
+    name: str
+    state: str
+    error: str = ""
+
+    def reason(self) -> str:
+        if self.state == FAILED:
+            return f"failed: {self.error or 'no error recorded'}"
+        if self.state == INVALID:
+            return "result file missing or invalid"
+        return NOT_RUN
+
+
+@dataclass
+class Completeness:
+    """Which scenarios of a sweep have a usable result (``ok``: ids) and which do not (``missing``), in sweep order."""
+
+    total: int
+    ok: list[str] = field(default_factory=list)
+    missing: list[Missing] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    @property
+    def failed(self) -> list[Missing]:
+        return [m for m in self.missing if m.state == FAILED]
+
+    @property
+    def not_run(self) -> list[Missing]:
+        return [m for m in self.missing if m.state != FAILED]
+
+    def headline(self) -> str:
+        """``9 of 9 scenario(s) ok: complete`` or ``5 of 9 scenario(s) ok; 4 missing (1 failed, 3 not run)``."""
+        if self.complete:
+            return f"{len(self.ok)} of {self.total} scenario(s) ok: complete"
+        return (f"{len(self.ok)} of {self.total} scenario(s) ok; {len(self.missing)} missing "
+                f"({len(self.failed)} failed, {len(self.not_run)} not run)")
+
+    def lines(self, limit: int | None = None) -> list[str]:
+        """One line per missing scenario (``  failed  NAME (ID): ERROR``, ``  not run NAME (ID)``), at most ``limit``."""
+        shown = self.missing if limit is None else self.missing[:limit]
+        out = []
+        for m in shown:
+            detail = {FAILED: m.error or "no error recorded", INVALID: "result file missing or invalid"}.get(m.state)
+            out.append(f"  {m.state:7} {m.name} ({m.id})" + (f": {detail}" if detail else ""))
+        if len(shown) < len(self.missing):
+            out.append(f"  ... and {len(self.missing) - len(shown)} more (see manifest.csv)")
+        return out
+
+
+def completeness(sweep: SweepFile, manifest: pd.DataFrame, merged: set[str] | None = None) -> Completeness:
+    """The :class:`Completeness` of a sweep from its manifest (:meth:`SweepStore.manifest`).
+
+    ``merged``: the ids that really have a valid result (as a merge checks); default: the manifest's ok rows.
+    """
+    result = Completeness(total=len(sweep.scenarios))
+    rows = {row["id"]: row for row in manifest.to_dict("records")}
+    for scenario in sweep.scenarios:
+        row = rows.get(scenario.id) or {}
+        state = row.get("status", PENDING)
+        error = row.get("error") if isinstance(row.get("error"), str) else ""
+        if scenario.id in merged if merged is not None else state == OK:
+            result.ok.append(scenario.id)
+        elif state == FAILED:
+            result.missing.append(Missing(scenario.id, scenario.name, FAILED, error))
+        elif state == OK:
+            result.missing.append(Missing(scenario.id, scenario.name, INVALID))
+        else:
+            result.missing.append(Missing(scenario.id, scenario.name, NOT_RUN))
+    return result
 
 
 def result_is_valid(path: Path, input_hash: str | None = None) -> bool:

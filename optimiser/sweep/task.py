@@ -180,9 +180,28 @@ def _from_results(path: Path) -> dict:
         return _summary(dict(ds.attrs))
 
 
+def check_planned(sweep: SweepFile, store: SweepStore, index: int) -> None:
+    """Raise ScenarioError if plan.json has another scenario at ``index`` (the file changed after `sweep run`)."""
+    scenario = sweep.scenarios[index]
+    planned = store.planned_id(index)
+    if planned is not None and planned != scenario.id:
+        raise ScenarioError([f"{sweep.path}: scenario {index} is '{scenario.name}' ({scenario.id}) but the sweep was planned with "
+                             f"{planned}: the parameter file changed after `sweep run`; run it again"], sweep.path)
+
+
+def skip_reason(sweep: SweepFile, store: SweepStore, scenario: Scenario, retry_failed: bool) -> str:
+    """Why a task does not run ``scenario`` again (``"finished"``, ``"failed"`` unless ``retry_failed``), or ``""``."""
+    status = store.read_status(scenario.id)
+    if store.is_finished(scenario, status, current_inputs_key(sweep, scenario)):
+        return "finished"
+    if status and status.get("status") == FAILED and not retry_failed:
+        return "failed"
+    return ""
+
+
 def run_index(file: str | Path, index: int, out: str | Path | None, options: dict | None = None, *, redirect_output: bool = False,
               retry_failed: bool = True, check_plan: bool = True) -> dict:
-    """Run the scenario at ``index`` of a parameter file (the entry point of SLURM tasks and Dask workers).
+    """Run the scenario at ``index`` of a parameter file in this process (the entry point of Dask workers).
 
     Skips a scenario that is already finished (and a failed one unless ``retry_failed``) and returns its status.
     """
@@ -194,13 +213,45 @@ def run_index(file: str | Path, index: int, out: str | Path | None, options: dic
         raise IndexError(f"{file}: scenario index {index} out of range (0..{len(sweep.scenarios) - 1})")
     scenario = sweep.scenarios[index]
     if check_plan:
-        planned = store.planned_id(index)
-        if planned is not None and planned != scenario.id:
-            raise ScenarioError([f"{file}: scenario {index} is '{scenario.name}' ({scenario.id}) but the sweep was planned with "
-                                 f"{planned}: the parameter file changed after `sweep run`; run it again"], file)
-    status = store.read_status(scenario.id)
-    if store.is_finished(scenario, status, current_inputs_key(sweep, scenario)):
-        return status
-    if status and status.get("status") == FAILED and not retry_failed:
-        return status
+        check_planned(sweep, store, index)
+    if skip_reason(sweep, store, scenario, retry_failed):
+        return store.read_status(scenario.id)
     return run_task(sweep, scenario, store, options, redirect_output=redirect_output)
+
+
+def run_chunk(sweep: SweepFile, store: SweepStore, indices: list[int], options: dict, *, retry_failed: bool, stop, resume: str,
+              label: str, worker_name: str = "task", stream=None) -> None:
+    """Run the scenarios at ``indices`` (one SLURM array task) in a worker process that this process supervises.
+
+    Finished scenarios are skipped, failed ones too unless ``retry_failed``. The worker is the local executor's
+    (:func:`optimiser.sweep.local.run_local` with one job), so this process answers a signal at once even while
+    HiGHS solves: on a stop it raises :class:`SweepInterrupted` whose summary (prefixed ``label``) says what of
+    ``indices`` finished and ends with ``resume``. The worker's own output goes to ``logs/<worker_name>-1.log``.
+    Raises ScenarioError if the file changed since `sweep run`.
+    """
+    from .interrupt import SweepInterrupted
+    from .local import run_local
+    from .progress import Progress
+    from .runner import stop_summary
+
+    stream = stream if stream is not None else sys.stdout
+    store.prepare()
+    todo = []
+    for index in indices:
+        check_planned(sweep, store, index)
+        scenario = sweep.scenarios[index]
+        reason = skip_reason(sweep, store, scenario, retry_failed)
+        if reason:
+            print(f"scenario {index} {scenario.name} ({scenario.id}): {reason} before, not run again"
+                  + (" (--retry-failed runs it)" if reason == "failed" else ""), file=stream, flush=True)
+        else:
+            todo.append(scenario)
+    progress = Progress(len(todo), skipped=len(indices) - len(todo), stream=stream, bar=False, label=label)
+    try:
+        run_local(sweep, store, todo, jobs=1, options=options, progress=progress, stop=stop, worker_name=worker_name)
+    except SweepInterrupted as interrupted:
+        interrupted.summary = stop_summary(sweep.path, store.root, interrupted.signum, resume,
+                                           scenarios=[sweep.scenarios[i] for i in indices], what=f"sweep {label}")
+        raise
+    finally:
+        progress.close(summary=not stop.requested)

@@ -4,6 +4,11 @@ It reads scenario indices from stdin, one per line, runs each (:func:`optimiser.
 process's stdout and stderr sent to the scenario's log) and answers with the status as one JSON line on the
 original stdout. It exits at the end of stdin, and is killed with its parent (Linux: ``PR_SET_PDEATHSIG``), so a
 killed sweep leaves no solver running.
+
+Signals: the parent starts it with SIGINT and SIGHUP blocked (:func:`optimiser.sweep.interrupt.terminal_signals_blocked`),
+so Ctrl-C in a terminal, sent to the whole process group, does not interrupt it (no ``KeyboardInterrupt``
+traceback in its log); the parent stops it with SIGTERM, whose default action ends it at once, even inside HiGHS.
+Whatever it was writing then is a temporary file, which the parent removes.
 """
 
 from __future__ import annotations
