@@ -18,7 +18,7 @@ from pathlib import Path
 
 #: packages whose versions decide a result or its reading; reported by name
 KEY_PACKAGES = [
-    "highspy", "highspy-extras", "pyomo", "numpy", "scipy", "pandas", "xarray", "netcdf4",
+    "highspy", "highspy-extras", "pyomo", "numpy", "scipy", "pandas", "xarray", "netcdf4", "tsam", "scikit-learn",
     "pyyaml", "dask", "distributed", "tqdm", "pypsa", "pyam-iamc", "ixmp4",
 ]
 #: the lock, beside the package in a checkout (``pip install -c lock.txt -e .``)

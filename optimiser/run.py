@@ -80,6 +80,10 @@ def run(
     if case.time_aggregation is not None:
         info = case.time_aggregation
         log(f"time aggregation {info['method']}: {info['original_steps']} -> {info['steps']} time steps in {info['seconds']:.2f} s")
+        for row in info["representation_error"]:
+            if row["series"] in ("demand", "net_load"):
+                log(f"  {row['series']}: peak {row['aggregated_peak']:.1f} {row['unit']} (full year {row['full_peak']:.1f}), "
+                    f"duration-curve RMSE {row['duration_rmse']:.1f} {row['unit']}")
     pyomo_route = solver not in (None, IN_MEMORY)
     model = build_model(case, pyomo=warm is None or pyomo_route, previous=warm.model if warm is not None else None)
     stats = model.statistics()

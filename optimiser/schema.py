@@ -773,9 +773,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("hydrogen_carrier", "Name of the hydrogen carrier (for hydrogen results).", "hydrogen"),
     Setting(
         "time_aggregation",
-        "Aggregation of an hourly year before solving: `{method: representative_days, days: 8, seed: 0}` (k-medoids "
-        "days), `{method: downsample, hours: 3}` (average consecutive hours) or `{method: none}`; blank = the time "
-        "steps as given.",
+        "Aggregation of an hourly year before solving: `{method: representative_days, days: 8}` (days clustered "
+        "by tsam; options `hours` or `segments`, `extreme_days: {peak_net_load, low_renewables}`, `net_load: {fleet, "
+        "technologies}`, `cluster: hierarchical|kmedoids`, `seed`; section 6.5), `{method: downsample, hours: 3}` "
+        "(average consecutive hours) or `{method: none}`; blank = the time steps as given.",
         None,
         kind="mapping",
     ),

@@ -1,7 +1,9 @@
-"""Time aggregation (optimiser.timeagg) and seasonal storage linked across representative days.
+"""Time aggregation (optimiser.timeagg, with tsam) and seasonal storage linked across representative days.
 
-(a) representative days and downsampling preserve annual energies exactly, have the right counts and
-    weights, and are deterministic; settings are validated;
+(a) representative days (plain, segmented, with extreme days) and downsampling preserve annual energies
+    exactly, have the right counts and weights, and are deterministic; settings are validated; extreme days
+    known by construction are kept as representative periods of their own; segments of unequal length
+    cycle storage as worked by hand; the representation error of a tiny year is the one worked by hand;
 (b) on a synthetic solar year where seasonal storage is worth building, 10 representative days with
     inter-day linking come within 5 % of the full-hourly objective, while the same days without
     linking (the storage cycles within each day) are off by more than 10 %;
@@ -11,11 +13,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from pytest import approx
 
 import optimiser
@@ -23,6 +27,7 @@ from optimiser import timeagg
 from optimiser.model.data import ModelData
 from optimiser.model import storage as storage_module
 from optimiser.model.storage import checkpoint_days
+from optimiser.timeagg.error import duration_curve_error
 
 from casebuilder import write_case
 
@@ -96,6 +101,9 @@ def three_region_case(tmp_path_factory):
         demand=[{"carrier": "electricity", "region": r, "period": 2030, "demand_TWh": 50 + 10 * i} for i, r in enumerate(regions)],
         demand_profiles=pd.concat(demand_rows, ignore_index=True),
         availability=pd.concat(rows, ignore_index=True),
+        # wind and solar potentials (the default net-load fleet) and a small installed fleet
+        capacity_limits=[{"technology": t, "region": r, "capacity_max_GW": gw} for r in regions for t, gw in (("solar", 40.0), ("wind", 20.0))],
+        capacities=[{"technology": "wind", "region": r, "build_year": 2025, "capacity_GW": 2.0 + i} for i, r in enumerate(regions)],
     )
     return optimiser.load_case(path)
 
@@ -123,16 +131,28 @@ def test_representative_days_counts_weights_and_sequence(three_region_case):
     assert (sizes > 0).all() and sizes.sum() == DAYS
     assert steps.groupby("representative_period")["weight_h"].sum().tolist() == approx((24 * sizes).tolist())
     # the representative days are real days (medoids), each in its own cluster, labelled by their hours
-    medoids = aggregated.time_aggregation["medoid_days"]
+    medoids = aggregated.time_aggregation["period_days"]
     assert steps["time"].to_numpy()[::24].tolist() == [24 * d for d in medoids]
     assert sequence["representative_period"].to_numpy()[medoids].tolist() == list(range(8))
     assert aggregated.time_aggregation["method"] == "representative_days"
+    assert aggregated.time_aggregation["cluster"] == "hierarchical"  # tsam's Ward clustering, the default
+    assert aggregated.time_aggregation["cluster_sizes"] == sizes.tolist()
     assert seconds < 10
 
 
-def test_representative_days_preserve_energy_and_mean_availability(three_region_case):
+@pytest.mark.parametrize(
+    "setting",
+    [
+        None,  # the case's: 8 days of 24 hours
+        {"method": "representative_days", "days": 8, "segments": 5},
+        {"method": "representative_days", "days": 10, "hours": 4},
+        {"method": "representative_days", "days": 9, "segments": 7, "extreme_days": {"peak_net_load": 2, "low_renewables": 3},
+         "net_load": {"fleet": "installed"}},
+    ],
+)
+def test_representative_days_preserve_energy_and_mean_availability(three_region_case, setting):
     case = three_region_case
-    aggregated = timeagg.aggregate(case)
+    aggregated = timeagg.aggregate(case, setting)
     weight = aggregated["time_steps"].set_index("time")["weight_h"]
     # availability: the hours-weighted annual sum (mean capacity factor) of every profile is kept, values in [0, 1]
     original = _wide(case["availability"], "technology", "availability").reindex(columns=range(HOURS))
@@ -244,6 +264,17 @@ def test_checkpoint_chain_equals_the_daily_chain(tmp_path, monkeypatch, loss):
         ({"method": "representative_days", "days": 8, "seed": "x"}, "time_aggregation.seed"),
         ("representative_days", "time_aggregation"),
         ({"method": "representative_days", "days": 30}, "time_aggregation.days"),  # only 20 days of steps
+        ({"method": "representative_days", "days": 8, "segments": 25}, "time_aggregation.segments"),
+        ({"method": "representative_days", "days": 8, "hours": 6, "segments": 6}, "time_aggregation.segments"),
+        ({"method": "representative_days", "days": 8, "cluster": "kmeans"}, "time_aggregation.cluster"),
+        ({"method": "representative_days", "days": 3, "extreme_days": {"peak_net_load": 1, "low_renewables": 2}}, "time_aggregation.days"),
+        ({"method": "representative_days", "days": 8, "extreme_days": {"windless": 2}}, "time_aggregation.extreme_days.windless"),
+        ({"method": "representative_days", "days": 8, "extreme_days": {"low_renewables": -1}}, "time_aggregation.extreme_days.low_renewables"),
+        ({"method": "representative_days", "days": 8, "extreme_days": [1, 2]}, "time_aggregation.extreme_days"),
+        ({"method": "downsample", "hours": 3, "segments": 4}, "time_aggregation.segments"),
+        ({"method": "representative_days", "days": 8, "net_load": {"fleet": "planned"}}, "time_aggregation.net_load.fleet"),
+        ({"method": "representative_days", "days": 8, "net_load": {"technologies": "solar"}}, "time_aggregation.net_load.technologies"),
+        ({"method": "representative_days", "days": 8, "net_load": {"technologies": ["nuclear"]}}, "time_aggregation.net_load.technologies"),
     ],
 )
 def test_bad_settings_are_reported(tmp_path, setting, column):
@@ -268,6 +299,252 @@ def test_seasonal_is_for_storage_only(tmp_path):
     path = _small_case(tmp_path / "conv", days=2, seasonal_solar=True)
     with pytest.raises(optimiser.InputError, match="seasonal"):
         optimiser.load_case(path)
+
+
+# --------------------------------------------------------------------------- (a2) segments, extreme days, error report
+
+
+def test_segments_have_unequal_hours_summing_to_the_day(three_region_case):
+    aggregated = timeagg.aggregate(three_region_case, {"method": "representative_days", "days": 8, "segments": 6})
+    steps, info = aggregated["time_steps"], aggregated.time_aggregation
+    assert len(steps) == 8 * 6
+    durations = steps["duration_h"].to_numpy().reshape(8, 6)
+    assert durations.sum(axis=1).tolist() == [24.0] * 8  # every representative day is still 24 hours
+    assert durations.tolist() == info["segment_hours"]
+    assert len({tuple(d) for d in info["segment_hours"]}) > 1 and (durations != 4).any()  # unequal: not blocks of 4 h
+    # weight = hours of the segment x the days its period stands for
+    sizes = np.bincount(aggregated.period_sequence["representative_period"], minlength=8)
+    assert steps["weight_h"].to_numpy() == approx((durations * sizes[:, None]).reshape(-1))
+    assert steps["weight_h"].sum() == approx(HOURS, rel=1e-12)
+    # each segment is labelled by its first hour in its representative day
+    starts = np.cumsum(durations, axis=1) - durations
+    assert steps["time"].tolist() == (np.array(info["period_days"])[:, None] * 24 + starts).reshape(-1).tolist()
+    # the same days as without segments
+    assert info["period_days"] == timeagg.aggregate(three_region_case)["time_steps"]["time"].to_numpy()[::24].__floordiv__(24).tolist()
+
+
+def _tiny_year(folder, **settings):
+    """One region, 4 flat days of demand 0.9, 1.0, 1.1, 3.0 (x 1 GW), solar availability 0.5 at every hour,
+    solar potential 10 GW; demand 0.144 TWh = 24 h x (0.9 + 1.0 + 1.1 + 3.0) GW, so demand in GW = the profile."""
+    days = [0.9, 1.0, 1.1, 3.0]
+    return optimiser.load_case(write_case(
+        folder,
+        settings=settings,
+        periods=[{"period": 2030}],
+        regions=[{"region": "A"}],
+        carriers=[{"carrier": "electricity"}],
+        technologies=[
+            {"technology": "solar", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 25},
+            {"technology": "gas", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 30},
+        ],
+        technology_periods=[{"technology": "solar", "period": 2030, "capex_CNY_per_kW": 2500},
+                            {"technology": "gas", "period": 2030, "capex_CNY_per_kW": 3000, "vom_CNY_per_MWh": 600}],
+        time_steps=hourly_year(days=4),
+        demand=[{"carrier": "electricity", "region": "A", "period": 2030, "demand_TWh": 0.144}],
+        demand_profiles=pd.DataFrame({"carrier": "electricity", "region": "A", "time": np.arange(96), "profile": np.repeat(days, 24)}),
+        availability=pd.DataFrame({"technology": "solar", "region": "A", "time": np.arange(96), "availability": 0.5}),
+        capacity_limits=[{"technology": "solar", "region": "A", "capacity_max_GW": 10.0}],
+        capacities=[{"technology": "solar", "region": "A", "build_year": 2020, "capacity_GW": 4.0}],
+    ))
+
+
+@pytest.mark.parametrize("extremes, cluster", [(None, "hierarchical"), ({"peak_net_load": 1}, "hierarchical"), (None, "kmedoids")])
+def test_representation_error_of_a_tiny_year_by_hand(tmp_path, extremes, cluster):
+    """Two representative days of the tiny year: {0.9, 1.0, 1.1} by its medoid 1.0 (the cluster's mean), and 3.0.
+
+    Weighted sums: 3 days x 24 h x 1.0 + 24 h x 3.0 = 144 = 24 h x 6.0, so nothing is rescaled.
+    Duration curves (GW over the 96 hours): full 3.0 (24 h), 1.1 (24 h), 1.0 (24 h), 0.9 (24 h);
+    aggregated 3.0 (24 h), 1.0 (72 h): errors 0, -0.1, 0, +0.1 for 24 h each, so
+    RMSE = sqrt((24 x 0.01 + 24 x 0.01) / 96) = sqrt(0.005) = 0.0707107, max error 0.1, range 3.0 - 0.9 = 2.1.
+    Potential fleet: 10 GW x 0.5 x 96 h = 480 GWh against 144 GWh of demand: scale 0.3, 3 GW of solar
+    producing 1.5 GW at every hour; net load = demand - 1.5: the same errors, peak 1.5, min -0.6 vs -0.5.
+    With peak_net_load: 1 the peak day (day 3, net load 1.5) is taken out first and days 0-2 clustered into one
+    (medoid day 1): the same representation.  Exact k-medoids (tsam's MILP) finds the same days: medoids {1, 3}
+    cost |0.9 - 1.0| + |1.1 - 1.0| = 0.2 (x the scaling), {0, 3} and {2, 3} 0.3, {1, 2} 1.9 + 0.1 = 2.0.
+    """
+    setting = {"method": "representative_days", "days": 2, "cluster": cluster}
+    if extremes:
+        setting["extreme_days"] = extremes
+    aggregated = timeagg.aggregate(_tiny_year(tmp_path / "tiny"), setting)
+    info = aggregated.time_aggregation
+    assert info["period_days"] == [1, 3] and info["cluster_sizes"] == [3, 1]
+    assert info.get("extreme_days") == ({"peak_net_load": [3]} if extremes else None)
+    assert info["net_load"] == {"fleet": "potential", "period": 2030, "technologies": ["solar"], "capacity_GW": approx(3.0), "potential_scale": approx(0.3)}
+    rows = {row["series"]: row for row in info["representation_error"]}
+    assert list(rows) == ["demand", "wind_and_solar", "net_load", "availability solar"]
+    assert rows["demand"] == approx({
+        "series": "demand", "unit": "GW", "full_peak": 3.0, "aggregated_peak": 3.0, "peak_error": 0.0, "full_min": 0.9, "aggregated_min": 1.0,
+        "min_error": 0.1, "full_mean": 1.5, "aggregated_mean": 1.5, "duration_rmse": 0.0707107, "duration_nrmse": 0.0707107 / 2.1,
+        "duration_max_error": 0.1,
+    }, abs=1e-6)
+    assert rows["net_load"] == approx(dict(rows["demand"], series="net_load", full_peak=1.5, aggregated_peak=1.5, full_min=-0.6, aggregated_min=-0.5,
+                                           full_mean=0.0, aggregated_mean=0.0), abs=1e-6)
+    for flat in ("wind_and_solar", "availability solar"):  # constant: represented exactly
+        assert rows[flat]["duration_rmse"] == 0 and rows[flat]["duration_max_error"] == 0 and rows[flat]["peak_error"] == 0
+    assert rows["wind_and_solar"]["full_peak"] == approx(1.5) and rows["availability solar"]["full_peak"] == 0.5
+
+
+def test_installed_fleet_by_hand(tmp_path):
+    """Installed fleet: the 4 GW of solar built in 2020 (25 years) stand in 2030, unscaled: 4 x 0.5 = 2 GW at every
+    hour; net load = demand - 2: peak 3.0 - 2 = 1.0 on day 3, min 0.9 - 2 = -1.1."""
+    case = _tiny_year(tmp_path / "tiny")
+    aggregated = timeagg.aggregate(case, {"method": "representative_days", "days": 2, "net_load": {"fleet": "installed"}})
+    assert aggregated.time_aggregation["net_load"] == {"fleet": "installed", "period": 2030, "technologies": ["solar"], "capacity_GW": 4.0}
+    net = {row["series"]: row for row in aggregated.time_aggregation["representation_error"]}["net_load"]
+    assert (net["full_peak"], net["full_min"], net["aggregated_min"]) == approx((1.0, -1.1, -1.0))
+
+
+def test_duration_curve_error_by_hand():
+    # full 4, 3, 2, 1 (1 h each; hour middles 0.5, 1.5, 2.5, 3.5); aggregated 3.5 for 2 h, 1.5 for 2 h:
+    # read at the middles 3.5, 3.5, 1.5, 1.5 -> errors -0.5, +0.5, -0.5, +0.5: RMSE 0.5, max 0.5
+    assert duration_curve_error(np.array([4.0, 1, 2, 3]), np.ones(4), np.array([1.5, 3.5]), np.array([2.0, 2.0])) == approx((0.5, 0.5))
+    # unequal weights: full 2 for 1.5 h, 1 for 0.5 h (middles 0.75, 1.75); aggregated 1.75 for 2 h:
+    # errors -0.25 (1.5 h), +0.75 (0.5 h): RMSE = sqrt((1.5 x 0.0625 + 0.5 x 0.5625) / 2) = sqrt(0.1875) = 0.4330127
+    assert duration_curve_error(np.array([2.0, 1.0]), np.array([1.5, 0.5]), np.array([1.75]), np.array([2.0])) == approx((0.4330127, 0.75))
+
+
+def _extreme_year(folder, setting):
+    """Two regions, a year of wind (100 GW potential each) and solar (20 GW each) built so that
+    - days 40-46 are windless (wind 0.02; elsewhere a 5-day weather cycle between 0.2 and 0.4): the 7 consecutive
+      days of least wind-and-solar energy, whatever the solar;
+    - demand (1 +- 0.2 over the day) jumps to 4x at hour 19 of day 200 in both regions: the peak of net load
+      (demand - wind and solar is at most 1.2 D elsewhere, and 4 D - (at most 0.4 of the fleet) there)."""
+    hours = np.arange(HOURS)
+    wind = 0.3 + 0.1 * np.sin(2 * np.pi * hours / (24 * 5))
+    wind[40 * 24:47 * 24] = 0.02
+    demand = 1.0 + 0.2 * np.sin(2 * np.pi * (hours % 24 - 8) / 24)
+    demand[200 * 24 + 19] *= 4.0
+    regions = ["A", "B"]
+    availability = pd.concat(
+        [pd.DataFrame({"technology": tech, "region": r, "time": hours, "availability": profile})
+         for i, r in enumerate(regions) for tech, profile in (("wind", wind), ("solar", solar_year(seed=30 + i)))],
+        ignore_index=True,
+    )
+    path = write_case(
+        folder,
+        settings={"time_aggregation": setting},
+        periods=[{"period": 2030}],
+        regions=[{"region": r} for r in regions],
+        carriers=[{"carrier": "electricity"}],
+        technologies=[
+            {"technology": "solar", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 25},
+            {"technology": "wind", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 25},
+            {"technology": "gas", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 30},
+        ],
+        technology_periods=[{"technology": t, "period": 2030, "capex_CNY_per_kW": 1000} for t in ("solar", "wind", "gas")],
+        time_steps=hourly_year(),
+        demand=[{"carrier": "electricity", "region": r, "period": 2030, "demand_TWh": 80.0} for r in regions],
+        demand_profiles=pd.concat([pd.DataFrame({"carrier": "electricity", "region": r, "time": hours, "profile": demand}) for r in regions]),
+        availability=availability,
+        capacity_limits=[{"technology": t, "region": r, "capacity_max_GW": gw} for r in regions for t, gw in (("wind", 100.0), ("solar", 20.0))],
+    )
+    return optimiser.load_case(path)
+
+
+def test_extreme_days_are_kept_as_their_own_periods(tmp_path):
+    setting = {"method": "representative_days", "days": 12, "extreme_days": {"peak_net_load": 1, "low_renewables": 7}}
+    case = _extreme_year(tmp_path / "extreme", setting)
+    aggregated = timeagg.aggregate(case)
+    info, steps, sequence = aggregated.time_aggregation, aggregated["time_steps"], aggregated.period_sequence
+    assert info["extreme_days"] == {"peak_net_load": [200], "low_renewables": [40, 41, 42, 43, 44, 45, 46]}
+    assert info["representative_days"] == 12 and len(steps) == 12 * 24  # 4 clustered days + 8 extreme days
+    period = sequence["representative_period"].to_numpy()
+    sizes = np.bincount(period, minlength=12)
+    for day in [200, *range(40, 47)]:
+        p = period[day]
+        assert sizes[p] == 1 and info["period_days"][p] == day  # a period of its own, standing for that day only
+        own = steps[steps["representative_period"] == p]
+        assert own["time"].tolist() == list(range(24 * day, 24 * day + 24))
+        assert own["weight_h"].tolist() == [1.0] * 24  # its weight: itself
+    # the windless week stays a chronological run of consecutive periods, for seasonal storage
+    assert np.diff(period[40:47]).tolist() == [1] * 6
+    # the extreme days keep their own values (only the ordinary days are rescaled) and annual sums are exact
+    new = aggregated["demand_profiles"].set_index(["region", "time"])["profile"]
+    old = case["demand_profiles"].set_index(["region", "time"])["profile"]
+    assert new[("A", 200 * 24 + 19)] == old[("A", 200 * 24 + 19)]
+    weight = steps.set_index("time")["weight_h"]
+    for region in ("A", "B"):
+        assert float(new.loc[region] @ weight.reindex(new.loc[region].index)) == approx(float(old.loc[region].sum()), rel=1e-12)
+    # so the peak of net load is represented exactly
+    net = {row["series"]: row for row in info["representation_error"]}["net_load"]
+    assert net["peak_error"] == approx(0.0, abs=1e-9)
+    # without extreme days the peak hour is lost in a cluster of ordinary days
+    plain = timeagg.aggregate(case, {"method": "representative_days", "days": 12})
+    plain_net = {row["series"]: row for row in plain.time_aggregation["representation_error"]}["net_load"]
+    assert plain_net["peak_error"] < -0.2 * net["full_peak"]
+
+
+def test_extreme_days_need_a_net_load(tmp_path):
+    case = _tiny_year(tmp_path / "tiny")
+    # no potential for a profiled technology: say which, and how to do without
+    bare = dataclasses.replace(case, tables={**case.tables, "capacity_limits": case["capacity_limits"].iloc[:0]})
+    with pytest.raises(optimiser.InputError, match="capacity_max_GW.*solar/A.*fleet: installed"):
+        timeagg.aggregate(bare, {"method": "representative_days", "days": 2, "extreme_days": {"peak_net_load": 1}})
+    # without extreme days the aggregation goes on and the report leaves the net load out, saying why
+    aggregated = timeagg.aggregate(bare, {"method": "representative_days", "days": 2})
+    assert "capacity_max_GW" in aggregated.time_aggregation["net_load"]["problem"]
+    assert [row["series"] for row in aggregated.time_aggregation["representation_error"]] == ["demand", "availability solar"]
+    # no installed wind and solar: no low-renewables days to find
+    empty = dataclasses.replace(case, tables={**case.tables, "capacities": case["capacities"].iloc[:0]})
+    with pytest.raises(optimiser.InputError, match="low_renewables"):
+        timeagg.aggregate(empty, {"method": "representative_days", "days": 2, "extreme_days": {"low_renewables": 1}, "net_load": {"fleet": "installed"}})
+
+
+def _sunny_days(folder, setting):
+    """365 identical days: solar availability 1 from 05:00 to 17:00 (12 h), 0 otherwise; flat demand 10 GW;
+    solar and a battery (efficiency 0.9 each way, no standing loss, energy capacity its own decision)."""
+    hour = np.arange(HOURS) % 24
+    return optimiser.load_case(write_case(
+        folder,
+        settings={"time_aggregation": setting},
+        periods=[{"period": 2030}],
+        regions=[{"region": "A"}],
+        carriers=[{"carrier": "electricity"}],
+        technologies=[
+            {"technology": "solar", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 25},
+            {"technology": "battery", "type": "storage", "carrier_out": "electricity", "lifetime_years": 15,
+             "efficiency_charge": 0.9, "efficiency_discharge": 0.9},
+        ],
+        technology_periods=[{"technology": "solar", "period": 2030, "capex_CNY_per_kW": 3000},
+                            {"technology": "battery", "period": 2030, "capex_CNY_per_kW": 500, "capex_energy_CNY_per_kWh": 800}],
+        time_steps=hourly_year(),
+        demand=[{"carrier": "electricity", "region": "A", "period": 2030, "demand_TWh": 87.6}],  # 10 GW x 8760 h
+        availability=pd.DataFrame({"technology": "solar", "region": "A", "time": np.arange(HOURS),
+                                   "availability": ((hour >= 5) & (hour < 17)).astype(float)}),
+    ))
+
+
+def test_storage_cycles_over_segments_by_hand(tmp_path):
+    """One representative day in 3 segments: night 00-05 (5 h), sun 05-17 (12 h), night 17-24 (7 h).
+
+    The battery serves the 12 night hours (17:00 to 05:00, cyclic): 10 GW x 12 h / 0.9 = 133.33 GWh out of
+    storage, refilled in the 12 sunny hours at 0.9: charge = 133.33 / (0.9 x 12) = 12.346 GW; solar =
+    10 + 12.346 = 22.346 GW; energy capacity 133.33 GWh; power capacity max(12.346, 10) = 12.346 GW.
+    State of charge (duration_h per segment): end of 00-05: 133.33 - 10 x 5 / 0.9 - 10 x 7 / 0.9 = 0;
+    end of 05-17: 0 + 12 x 0.9 x 12.346 = 133.33; end of 17-24: 133.33 - 10 x 7 / 0.9 = 55.56 GWh.
+    Each segment stands for 365 days: weight_h = 365 x its hours.
+    """
+    case = timeagg.aggregate(_sunny_days(tmp_path / "sun", {"method": "representative_days", "days": 1, "segments": 3}))
+    steps = case["time_steps"]
+    assert steps["duration_h"].tolist() == [5.0, 12.0, 7.0]
+    assert steps["weight_h"].tolist() == [365 * 5.0, 365 * 12.0, 365 * 7.0]
+    assert (steps["time"] % 24).tolist() == [0, 5, 17]
+    ds, _, _ = _solved(case)
+    sel = dict(technology="battery", region="A", period=2030)
+    night, charge = 10 * 12 / 0.9, 10 * 12 / 0.9 / (0.9 * 12)
+    assert float(ds["storage_energy_capacity"].sel(**sel)) == approx(night, rel=1e-6)
+    assert float(ds["capacity"].sel(**sel)) == approx(charge, rel=1e-6)
+    assert float(ds["capacity"].sel(technology="solar", region="A", period=2030)) == approx(10 + charge, rel=1e-6)
+    assert ds["storage_discharge"].sel(**sel).to_numpy() == approx([10, 0, 10], abs=1e-6)
+    assert ds["storage_charge"].sel(**sel).to_numpy() == approx([0, charge, 0], abs=1e-6)
+    assert ds["storage_level"].sel(**sel).to_numpy() == approx([0, night, night - 10 * 7 / 0.9], abs=1e-5)
+
+
+def _solved(case):
+    model = optimiser.build_model(case, pyomo=False)
+    solution = optimiser.solve(model)
+    assert solution.optimal, solution.message()
+    return optimiser.extract(model, solution), model, solution
 
 
 # --------------------------------------------------------------------------- (b) seasonal storage
@@ -390,3 +667,16 @@ def test_run_applies_aggregation_and_writes_daily_levels(tmp_path):
         assert ds["storage_level_daily"].attrs["units"] == "GWh"
         assert "representative_days" in ds.attrs["time_aggregation"]
         assert float(ds["time_weight_h"].sum()) == approx(720)
+        # the representation error reaches the results and the post-processor's time_representation.csv
+        stored = yaml.safe_load(ds.attrs["time_aggregation"])["representation_error"]
+        assert [row["series"] for row in stored] == ["demand", "availability solar"]  # no potentials: no net load
+        assert any("demand: peak" in m for m in messages)
+        from optimiser import postprocess as pp
+
+        written = pp.write_tables(pp.make_tables(ds), tmp_path / "tables")
+    table = pd.read_csv(tmp_path / "tables" / "time_representation.csv")
+    assert tmp_path / "tables" / "time_representation.csv" in written
+    assert table["series"].tolist() == ["demand", "availability solar"]
+    assert table["duration_rmse"].to_numpy() == approx([row["duration_rmse"] for row in stored], abs=1e-6)
+    # flat demand of 10 GW: represented exactly
+    assert table.set_index("series").loc["demand", ["full_peak", "aggregated_peak", "duration_rmse"]].tolist() == approx([10.0, 10.0, 0.0])

@@ -43,6 +43,7 @@ from .schedule import (
     make_tables,
     write_tables,
 )
+from .time_representation import make_time_representation
 
 
 def make_plots(ds, out_dir=None, formats=("png", "svg"), dpi: int = 100, names=None):
@@ -89,6 +90,7 @@ __all__ = [
     "make_plots",
     "make_roadmap",
     "make_schedule",
+    "make_time_representation",
     "make_tables",
     "mapping_table",
     "phases",

@@ -47,6 +47,7 @@ TABLE_TITLES = {
     "hydrogen_pipelines": "Hydrogen pipelines",
     "carbon_balance": "Carbon balance (three ends)",
     "costs": "System cost by component",
+    "time_representation": "Time representation: duration-curve errors of the aggregated year",
 }
 
 
@@ -474,6 +475,7 @@ def make_tables(ds: xr.Dataset, by: str = "national") -> dict[str, pd.DataFrame]
     from .credibility import make_credibility
     from .milestones import compare_milestones
     from .roadmap import make_roadmap
+    from .time_representation import make_time_representation
 
     ds = prepare(ds)
     headline = make_headline(ds)
@@ -491,6 +493,7 @@ def make_tables(ds: xr.Dataset, by: str = "national") -> dict[str, pd.DataFrame]
         "hydrogen_pipelines": make_hydrogen_pipelines(ds),
         "carbon_balance": make_carbon_balance(ds),
         "costs": make_costs(ds),
+        "time_representation": make_time_representation(ds),
     }
     return {name: clean(table) for name, table in tables.items() if table is not None and not table.empty}
 
