@@ -19,6 +19,7 @@ import pandas as pd
 import yaml
 
 from .schema import SETTINGS, TABLES, TABLE_BY_NAME, Column, Table, python_strings
+from .foresight import setting_issues as foresight_issues
 from .timeagg import setting_issues, table_issues
 
 SETTINGS_FILE = "settings.yaml"
@@ -550,7 +551,7 @@ def _load_settings(chain: list[Path], issues: list[InputIssue]) -> dict:
     if not isinstance(settings["solver"], dict):
         issues.append(InputIssue(SETTINGS_FILE, None, "solver", settings["solver"], "a mapping of HiGHS option: value"))
         settings["solver"] = {}
-    for column, value, expected in setting_issues(settings["time_aggregation"]):
+    for column, value, expected in setting_issues(settings["time_aggregation"]) + foresight_issues(settings):
         issues.append(InputIssue(SETTINGS_FILE, None, column, value, expected))
     return settings
 
