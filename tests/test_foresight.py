@@ -360,6 +360,9 @@ def test_cli_foresight_flags(tmp_path, capsys):
         assert ds.attrs["foresight"] == "myopic"
         assert ds.attrs["objective"] == approx(6.752)  # test_myopic_builds_coal_that_the_cap_strands
     assert (tmp_path / "cli.window2.highs.log").exists()
+    capsys.readouterr()
+    assert main(["info", str(out)]) == 0
+    assert "foresight: myopic, 2 window(s)" in capsys.readouterr().out
     assert main(["run", str(path), "--out", str(out), "--foresight", "rolling", "--foresight-window", "2", "--no-schedule", "--quiet"]) == 0
     with optimiser.open_results(out) as ds:
         assert ds.attrs["objective"] == approx(6.0)
