@@ -27,12 +27,19 @@ def _solver_options(pairs: list[str]) -> dict:
     return options
 
 
+def _setting_overrides(args) -> dict:
+    """Settings given on the command line (they replace the case's): the foresight mode and its window."""
+    given = {"foresight": args.foresight, "foresight_window": args.foresight_window, "foresight_step": args.foresight_step}
+    return {name: value for name, value in given.items() if value is not None}
+
+
 def _cmd_run(args) -> int:
     from .inputs import InputError, warnings_report
     from .run import DEFAULT_CASE, run
     from .scenarios import ScenarioError
     from .solve import SolverOptionError, option_problems
 
+    from .foresight import ForesightError
     from .model.program import ExtensionError
 
     case = args.case or DEFAULT_CASE
@@ -44,12 +51,14 @@ def _cmd_run(args) -> int:
         if not args.quiet and args.solver is None:
             # a long solve shows its progress (and HiPO writes its iterations to the log file only when echoing)
             options = {"log_to_console": True, **options}
+        settings = _setting_overrides(args)
         if args.scenario:
             from .scenarios import run_scenario
 
-            results, out = run_scenario(case, args.scenario, args.out, options, scenario_file=args.scenario_file, solver=args.solver)
+            results, out = run_scenario(case, args.scenario, args.out, options, scenario_file=args.scenario_file, solver=args.solver,
+                                        settings=settings)
         else:
-            results, out = run(case, args.out, options, schedule=not args.no_schedule, solver=args.solver)
+            results, out = run(case, args.out, options, schedule=not args.no_schedule, solver=args.solver, settings=settings)
     except ScenarioError as error:
         print(error.report(), file=sys.stderr)
         return EXIT_INPUT
@@ -63,6 +72,9 @@ def _cmd_run(args) -> int:
         return EXIT_INPUT
     except ExtensionError as error:
         print(f"extension error: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    except ForesightError as error:
+        print(f"foresight error: {error}", file=sys.stderr)
         return EXIT_INPUT
     if not results.attrs.get("optimal"):
         print(f"no optimal solution: {results.attrs.get('status')}", file=sys.stderr)
@@ -142,6 +154,13 @@ def parser() -> argparse.ArgumentParser:
         help="solve the Pyomo model with Pyomo's solver interface NAME (appsi_highs, highs, glpk, cbc, gurobi, cplex, xpress; "
         "optimiser doctor lists those available) instead of HiGHS in memory (the default); --solver-option then goes to it",
     )
+    run.add_argument(
+        "--foresight", choices=["perfect", "myopic", "rolling"],
+        help="solve all periods at once (perfect), one at a time (myopic) or in windows (rolling, with --foresight-window); "
+        "replaces the case's setting foresight (docs/model.md, section 12)",
+    )
+    run.add_argument("--foresight-window", type=int, metavar="N", help="periods per window with --foresight rolling")
+    run.add_argument("--foresight-step", type=int, metavar="N", help="periods each rolling window keeps (default 1)")
     run.add_argument("--no-schedule", action="store_true", help="skip the deployment schedule, plots and report after the solve")
     run.add_argument("--quiet", action="store_true", help="do not echo HiGHS's progress log on the terminal (it is always written to results/<case>.highs.log)")
     run.add_argument("--scenario", metavar="FILE:NAME", help="solve a scenario of a parameter file (FILE:NAME, or NAME with --scenario-file or CASE/scenarios.yaml); see docs/scenarios.md")

@@ -429,6 +429,9 @@ def headline(ds: xr.Dataset) -> list[str]:
         f"case: {ds.attrs.get('case')}   status: {ds.attrs.get('status')}   objective: {ds.attrs.get('objective'):.6g} {ds.attrs.get('objective_units')}",
         f"solver: {ds.attrs.get('solver')} {ds.attrs.get('solver_version')}   input hash: {str(ds.attrs.get('input_hash'))[:12]}",
     ]
+    if ds.attrs.get("foresight", "perfect") != "perfect":
+        windows = yaml.safe_load(ds.attrs.get("foresight_windows") or "[]") or []
+        lines.append(f"foresight: {ds.attrs['foresight']}, {len(windows)} window(s); the objective is the stitched pathway's cost over the horizon")
     if "capacity" not in ds:
         if ds.attrs.get("diagnosis"):
             lines.append(ds.attrs["diagnosis"])

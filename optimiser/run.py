@@ -8,6 +8,7 @@ from pathlib import Path
 
 import xarray as xr
 
+from . import foresight
 from .inputs import InputError, InputIssue, load_case
 from .model import build_model
 from .pyomo_solvers import IN_MEMORY, solve_pyomo
@@ -58,6 +59,7 @@ def check_output_path(out: Path, schedule: bool = False) -> None:
 
 def run(
     case_path=DEFAULT_CASE, out=None, options: dict | None = None, log=print, schedule: bool = False, warm=None, solver: str | None = None,
+    settings: dict | None = None,
 ) -> tuple[xr.Dataset, Path]:
     """Solve a case and write its results atomically; returns the dataset and the file written.
 
@@ -68,9 +70,14 @@ def run(
     beside the results file named after it (results/<case>/), as ``optimiser run`` does.
     ``warm`` (an :class:`optimiser.warm.WarmSolver`) re-solves in place when only numbers changed
     since its previous model (sweeps); the Pyomo objects are then not built.
+    ``settings`` override the case's settings (validated like settings.yaml), e.g. ``{"foresight": "myopic"}``.
+    With ``foresight: myopic`` or ``rolling`` the case is solved window by window and the results are the stitched
+    pathway (:mod:`optimiser.foresight`); ``warm`` is then not used (windows differ in structure).
     """
     start = time.perf_counter()
     case = load_case(case_path)
+    if settings:
+        case = override_settings(case, settings)
     log(f"case {case.name}: " + ", ".join(f"{v} {k}" for k, v in case.summary().items()))
     for warning in case.warnings:
         log(f"warning: {warning}")
@@ -85,27 +92,15 @@ def run(
                 log(f"  {row['series']}: peak {row['aggregated_peak']:.1f} {row['unit']} (full year {row['full_peak']:.1f}), "
                     f"duration-curve RMSE {row['duration_rmse']:.1f} {row['unit']}")
     pyomo_route = solver not in (None, IN_MEMORY)
-    model = build_model(case, pyomo=warm is None or pyomo_route, previous=warm.model if warm is not None else None)
-    stats = model.statistics()
-    log(f"model: {stats['variables']} variables, {stats['constraints']} constraints, {stats['nonzeros']} non-zeros "
-        f"(built in {sum(model.timings.values()):.2f} s)")
-    log_file = out.with_suffix(".highs.log")
-    if model.extensions:
-        log("extensions applied: " + ", ".join(Path(e["path"]).name for e in model.extensions))
-    if pyomo_route:
-        solution = solve_pyomo(model, solver, options, log_file=log_file)
-    elif warm is None:
-        solution = solve(model, options, log_file=log_file)
+    if foresight.mode(case) != "perfect":
+        if warm is not None:
+            log(f"foresight {foresight.mode(case)}: windows are solved cold (a warm re-solve needs a model of the same structure)")
+        model, solution = foresight.solve_pathway(case, options, out=out, solver=solver if pyomo_route else None, log=log)
     else:
-        warm.options.update(options or {})
-        warm.log_file = str(log_file)
-        solution = warm.solve(model)
-        log(f"{solution.info['route']} solve")
-    for change in solution.extensions.changes:
-        log(f"  solved with the Pyomo model's {change}")
-    log(f"{'HiGHS' if not pyomo_route else solver} {solution.solver_version}: {solution.status} in {solution.timings['solve_s']:.2f} s (log: {log_file})")
+        model, solution = _solve_whole(case, out, options, log, warm, solver if pyomo_route else None)
     extract_start = time.perf_counter()
     results = extract(model, solution)
+    foresight.annotate(results, model, solution)
     results.attrs["extract_s"] = time.perf_counter() - extract_start
     results.attrs["total_s"] = time.perf_counter() - start
     write_results(results, out)
@@ -117,3 +112,34 @@ def run(
         written = postprocess(results, folder)
         log(f"deployment schedule, plots and report ({len(written)} files) written to {folder}/ (report: {folder / 'report.html'})")
     return results, out
+
+
+def _solve_whole(case, out: Path, options, log, warm, solver):
+    """Build and solve all periods at once (perfect foresight): in memory, warm, or through Pyomo's ``solver``."""
+    model = build_model(case, pyomo=warm is None or solver is not None, previous=warm.model if warm is not None else None)
+    stats = model.statistics()
+    log(f"model: {stats['variables']} variables, {stats['constraints']} constraints, {stats['nonzeros']} non-zeros "
+        f"(built in {sum(model.timings.values()):.2f} s)")
+    log_file = out.with_suffix(".highs.log")
+    if model.extensions:
+        log("extensions applied: " + ", ".join(Path(e["path"]).name for e in model.extensions))
+    if solver is not None:
+        solution = solve_pyomo(model, solver, options, log_file=log_file)
+    elif warm is None:
+        solution = solve(model, options, log_file=log_file)
+    else:
+        warm.options.update(options or {})
+        warm.log_file = str(log_file)
+        solution = warm.solve(model)
+        log(f"{solution.info['route']} solve")
+    for change in solution.extensions.changes:
+        log(f"  solved with the Pyomo model's {change}")
+    log(f"{solver or 'HiGHS'} {solution.solver_version}: {solution.status} in {solution.timings['solve_s']:.2f} s (log: {log_file})")
+    return model, solution
+
+
+def override_settings(case, settings: dict):
+    """``case`` with ``settings`` (name: value) replacing its own, validated like settings.yaml (ScenarioError if not)."""
+    from .scenarios import apply_scenario
+
+    return apply_scenario(case, [{"setting": name, "set": value} for name, value in settings.items()])

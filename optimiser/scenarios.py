@@ -987,11 +987,12 @@ def write_scenario_case(base_path: str | Path, applied: AppliedScenario, folder:
     return folder
 
 
-def run_scenario(case_path, scenario, out=None, options: dict | None = None, scenario_file=None, log=print, solver: str | None = None):
+def run_scenario(case_path, scenario, out=None, options: dict | None = None, scenario_file=None, log=print, solver: str | None = None,
+                 settings: dict | None = None):
     """Solve one scenario like ``optimiser run``: apply it to the case, write the scenario's case folder beside the
     results (``<out>.case/``, only the changed tables) and run it. Returns ``(results, path)``.
 
-    ``case_path`` None means the parameter file's base case.
+    ``case_path`` None means the parameter file's base case; ``settings`` then override the scenario's (``run``).
     """
     from .run import check_output_path, default_output, run
 
@@ -1007,7 +1008,7 @@ def run_scenario(case_path, scenario, out=None, options: dict | None = None, sce
     check_output_path(out)  # before the scenario's case folder is written beside it
     folder = write_scenario_case(case_path, applied, out.with_suffix(".case"), name)
     log(f"scenario {scenario_obj.name} ({scenario_obj.id}): " + ("; ".join(o.describe() for o in scenario_obj.overrides) or "no changes"))
-    return run(folder, out, options, log=log, solver=solver)
+    return run(folder, out, options, log=log, solver=solver, settings=settings)
 
 
 __all__ = [

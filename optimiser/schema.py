@@ -790,6 +790,31 @@ SETTINGS: tuple[Setting, ...] = (
         kind="periods",
     ),
     Setting(
+        "foresight",
+        "`perfect`: all periods solved at once; `myopic`: one period at a time, each seeing only its own; `rolling`: "
+        "windows of `foresight_window` periods, each keeping the decisions of its first `foresight_step` periods. Capacity "
+        "built by earlier windows stands by vintage; the objective is that of the stitched pathway over the whole horizon "
+        "(docs/model.md, section 12).",
+        "perfect",
+    ),
+    Setting(
+        "foresight_window",
+        "Periods each window solves with `foresight: rolling` (required there; blank otherwise).",
+        None,
+        "periods",
+        kind="int",
+        bounds=(1, True, None, False),
+    ),
+    Setting(
+        "foresight_step",
+        "Periods whose decisions each window keeps with `foresight: rolling` (at most `foresight_window`; the last window "
+        "keeps all it solves); blank = 1.",
+        1,
+        "periods",
+        kind="int",
+        bounds=(1, True, None, False),
+    ),
+    Setting(
         "extensions",
         "Python files (paths relative to the case folder) whose function `extend(model)` adds constraints, variables "
         "or objective terms to the Pyomo model before it is solved (docs/extending.md); blank = none.",
