@@ -126,6 +126,9 @@ class Carried:
     co2_used_Mt: float = 0.0
     #: output x period years of the kept periods of technologies with a cumulative limit [TWh; Mt for mass outputs]
     cumulative_used: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    #: the old fleet (capacities.csv, technologies with early_retirement) kept in operation in the last kept period:
+    #: technology, region, period, capacity_GW (what was retired early stays retired in later windows)
+    fleet_kept: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["technology", "region", "period", "capacity_GW"]))
 
     @classmethod
     def nothing(cls) -> "Carried":
@@ -156,7 +159,15 @@ def carry(carried: Carried, model, x: np.ndarray, window: Window, years: dict) -
         corridors=pd.concat([carried.corridors, corridors[corridors["capacity_GW"] > 0]], ignore_index=True),
         co2_used_Mt=carried.co2_used_Mt + _co2_used(model, x, kept, years),
         cumulative_used=_sum_by_label(carried.cumulative_used, _cumulative_used(model, x, kept, years)),
+        fleet_kept=_fleet_kept(model, x, kept) if "capacity_existing" in lp.variables else carried.fleet_kept,
     )
+
+
+def _fleet_kept(model, x: np.ndarray, kept) -> pd.DataFrame:
+    """capacity_existing of the last kept period [GW] by (technology, region)."""
+    family = model.lp.variables["capacity_existing"]
+    keys, values = _kept(family, model.lp.values(family, x), kept[-1:])
+    return keys[["technology", "region", "period"]].assign(capacity_GW=np.clip(values, 0.0, None))
 
 
 def _sum_by_label(a: pd.Series, b: pd.Series) -> pd.Series:
@@ -218,12 +229,54 @@ def window_case(case, window: Window, years: dict, carried: Carried):
             frame = frame[frame["period"].isna() | frame["period"].isin(periods)].reset_index(drop=True)
         tables[name] = frame
     if len(carried.capacities):
-        tables["capacities"] = pd.concat([tables["capacities"], carried.capacities.astype({"build_year": np.int64})], ignore_index=True)
+        # kept builds stand to the end of their life like committed capacity (not part of the fleet that may retire early)
+        vintages = carried.capacities.astype({"build_year": np.int64}).assign(status="in_service", source="foresight: build kept by an earlier window")
+        tables["committed_capacity"] = pd.concat([tables["committed_capacity"], vintages], ignore_index=True)
+    if len(carried.fleet_kept):
+        tables["capacities"] = reduce_fleet(tables["capacities"], carried.fleet_kept, case.tables["technologies"])
     tables["cumulative_limits"] = _remaining_limits(tables["cumulative_limits"], carried.cumulative_used)
     settings = dict(case.settings, last_period_years=float(years[periods[-1]]))
+    if case.settings.get("historical_periods"):
+        historical = [p for p in _as_list(case.settings["historical_periods"]) if int(p) in periods]
+        settings["historical_periods"] = historical or None
     if case.settings.get("co2_budget_Mt") is not None:
         settings["co2_budget_Mt"] = budget_allocation(float(case.settings["co2_budget_Mt"]), carried.co2_used_Mt, periods, years)
     return dataclasses.replace(case, tables=tables, settings=settings)
+
+
+def _as_list(value) -> list:
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def reduce_fleet(capacities: pd.DataFrame, kept: pd.DataFrame, technologies: pd.DataFrame) -> pd.DataFrame:
+    """``capacities`` (the old fleet) less what earlier windows retired early, the oldest units first: in each
+    (technology, region) of ``kept``, the rows standing in the kept period p are cut so that they sum to
+    capacity_GW kept there. A later window then finds at most kept[p] plus the units entering service after p, as
+    the full horizon's ``capacity_existing_retired`` rows allow (kept[p'] - kept[p] <= entering), and with the oldest
+    retired first, exactly that much where a technology has one lifetime."""
+    if capacities.empty or kept.empty:
+        return capacities
+    fleet = capacities.reset_index(drop=True)
+    lifetime = technologies.set_index("technology")["lifetime_years"].reindex(fleet["technology"]).to_numpy(dtype=float)
+    period = fleet[["technology", "region"]].merge(kept, on=["technology", "region"], how="left")["period"].to_numpy(dtype=float)
+    standing = ~np.isnan(period) & economics.active(fleet["build_year"].to_numpy(dtype=float), lifetime, period)
+    target = fleet[["technology", "region"]].merge(kept, on=["technology", "region"], how="left")["capacity_GW"].to_numpy(dtype=float)
+    order = fleet.assign(_standing=standing, _target=target, _row=np.arange(len(fleet))).sort_values("build_year", kind="stable")
+    order = order[order["_standing"]]
+    # retire the oldest first: what stands beyond the target, taken from the oldest rows
+    total = order.groupby(["technology", "region"])["capacity_GW"].transform("sum")
+    excess = np.maximum(total - order["_target"], 0.0)
+    before = order.groupby(["technology", "region"])["capacity_GW"].cumsum() - order["capacity_GW"]
+    cut = np.clip(excess - before, 0.0, order["capacity_GW"])
+    share = np.where(order["capacity_GW"] > 0, 1.0 - cut / order["capacity_GW"].where(order["capacity_GW"] > 0, 1.0), 1.0)
+    capacity = fleet["capacity_GW"].to_numpy(dtype=float).copy()
+    energy = fleet["energy_capacity_GWh"].to_numpy(dtype=float).copy() if "energy_capacity_GWh" in fleet else None
+    rows = order["_row"].to_numpy()
+    capacity[rows] = capacity[rows] * share
+    if energy is not None:
+        energy[rows] = energy[rows] * share
+    fleet = fleet.assign(capacity_GW=capacity, **({"energy_capacity_GWh": energy} if energy is not None else {}))
+    return fleet[fleet["capacity_GW"] > 1e-12].reset_index(drop=True)
 
 
 def budget_allocation(budget_Mt: float, used_Mt: float, periods, years: dict) -> float:
@@ -293,11 +346,17 @@ class Pathway:
             self.budget_duals.append((window.kept, float(lp.values(lp.constraints["co2_budget"], solution.row_dual)[0])))
 
     def stitch(self, full) -> tuple[np.ndarray, np.ndarray]:
-        """The full model's column values (0 where no window has the element) and row duals (NaN where none has
+        """The full model's column values (0, or the bound nearest 0, where no window has the element) and row duals (NaN where none has
         the row: rows spanning several windows, co2_budget and cumulative_limit, and rows of a kept period that the
         window did not need)."""
         lp = full.lp
-        x = _scatter(lp.variables, self.columns, np.zeros(lp.n_cols), "variable")
+        x = _scatter(lp.variables, self.columns, np.full(lp.n_cols, np.nan), "variable")
+        # an element no window has (capacity that could stand but was never built; the old fleet's capacity_existing
+        # in a historical period, where a window has no choice and no variable) takes the value nearest 0 its bounds allow
+        missing = np.isnan(x)
+        if missing.any():
+            finished = lp.finish()
+            x[missing] = np.clip(0.0, finished.col_lower[missing], finished.col_upper[missing])
         dual = _scatter(lp.constraints, self.rows, np.full(lp.n_rows, np.nan), "constraint")
         return x, dual
 

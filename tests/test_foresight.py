@@ -401,3 +401,80 @@ def test_sweep_varies_the_foresight_mode(tmp_path):
     # test_myopic_builds_coal_that_the_cap_strands: perfect 6.0, myopic 6.752; rolling over both periods 6.0
     assert len(objectives) == 3, outcome
     assert sorted(objectives.values()) == [approx(6.0), approx(6.0), approx(6.752)]
+
+
+# --------------------------------------------------------------------------- early retirement and history carried over
+
+
+def retiring_fleet(tmp_path, historical=False):
+    """10 GW of old coal that may retire early, demand 8 GW flat, a 15 % reserve margin in 2040 only (periods 2020,
+    2030, 2040 of 10 years, r = 0, one time step of 8760 h).
+
+    coal : existing 10 GW (2000, lifetime 50), fixed O&M 500 CNY/kW/yr = 0.5 bn/GW-yr, running 300 CNY/MWh, firm 1;
+    wind : capex 10000 CNY/kW / 20 yr = 0.5 bn/GW-yr, availability 0.5, firm 0; covers demand with 16 GW (a GW saves
+           0.5 x 8760 x 3e-4 = 1.314 bn/yr of coal fuel for 0.5);
+    ocgt : capex 40000 CNY/kW / 20 yr = 2 bn/GW-yr, firm 1, never runs (vom 1e4 CNY/MWh).
+    The 2040 margin needs 1.15 x 8 = 9.2 GW firm: keeping 9.2 GW of coal from 2020 costs 0.5 bn/GW-yr over the years
+    until 2040 too, a new OCGT 2 bn/GW-yr in 2040 alone.
+    """
+    periods = (2020, 2030, 2040)
+    return write_case(
+        tmp_path / ("retiring_history" if historical else "retiring"),
+        settings={"last_period_years": 10} | ({"historical_periods": [2020]} if historical else {}),
+        periods=[{"period": p} for p in periods],
+        regions=[{"region": "A"}],
+        carriers=[{"carrier": "electricity"}],
+        technologies=[
+            {"technology": "coal", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 50, "wacc": 0.0,
+             "early_retirement": True, "firm_capacity_credit": 1.0, "expandable": False},
+            {"technology": "wind", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 20, "wacc": 0.0,
+             "availability_max": 0.5, "firm_capacity_credit": 0.0},
+            {"technology": "ocgt", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 20, "wacc": 0.0,
+             "firm_capacity_credit": 1.0},
+        ],
+        technology_periods=[
+            {"technology": "coal", "period": 2020, "fom_CNY_per_kW_yr": 500, "vom_CNY_per_MWh": 300},
+            {"technology": "wind", "period": 2020, "capex_CNY_per_kW": 10000},
+            {"technology": "ocgt", "period": 2020, "capex_CNY_per_kW": 40000, "vom_CNY_per_MWh": 10000},
+        ],
+        capacities=[{"technology": "coal", "region": "A", "build_year": 2000, "capacity_GW": 10}],
+        time_steps=[{"time": 0, "weight_h": 8760, "duration_h": 1}],
+        demand=[{"carrier": "electricity", "region": "A", "period": p, "demand_TWh": 70.08} for p in periods],
+        reserve_margins=[{"area": "A", "period": 2040, "margin": 0.15}],
+    )
+
+
+def test_coal_retired_early_by_a_myopic_window_stays_retired(tmp_path):
+    """Perfect foresight keeps 9.2 GW of coal through (0.5 x 9.2 x 30 = 138) rather than an OCGT in 2040
+    (2 x 9.2 x 10 = 184); wind 16 GW x 0.5 x 30 = 240: 378 bn CNY.
+
+    Myopic: window 2020 sees no margin and retires all the coal (saves its fixed O&M), window 2030 finds none, and
+    window 2040 must not find it again (the full horizon's capacity_existing_retired rows forbid it): 9.2 GW of OCGT,
+    184. Pathway 240 + 184 = 424 bn CNY, 46 above perfect foresight, and no row of the full horizon violated.
+    """
+    path = retiring_fleet(tmp_path)
+    perfect = solve(path, tmp_path, "perfect")
+    assert perfect.attrs["objective"] == approx(378.0)
+    myopic = solve(path, tmp_path, "myopic")
+    assert myopic.attrs["objective"] == approx(424.0)
+    assert myopic["capacity"].sel(technology="coal", region="A").values.tolist() == [approx(0)] * 3
+    assert float(myopic["capacity_retired_early"].sel(technology="coal", region="A", period=2020)) == approx(10)
+    assert built(myopic, "ocgt") == [approx(0), approx(0), approx(9.2)]
+    assert myopic.attrs["foresight_largest_violation"] < 1e-6
+
+
+def test_a_historical_period_stays_history_in_its_window(tmp_path):
+    """With 2020 historical, coal stands whole and runs in 2020: 8 GW x 8760 h x 300 CNY/MWh = 21.024 bn/yr plus
+    fixed O&M 5 bn/yr, 10 years: 260.24; wind is built from 2030 (16 GW, 2 periods: 160).
+
+    Perfect: 9.2 GW of coal kept in 2030 and 2040 (0.5 x 9.2 x 20 = 92): 512.24. Myopic: window 2030 retires the
+    coal, window 2040 builds 9.2 GW of OCGT (184): 604.24. Windows 2030 and 2040 are not historical.
+    """
+    path = retiring_fleet(tmp_path, historical=True)
+    assert solve(path, tmp_path, "perfect").attrs["objective"] == approx(512.24)
+    myopic = solve(path, tmp_path, "myopic")
+    assert myopic.attrs["objective"] == approx(604.24)
+    assert myopic.attrs["objective_historical"] == approx(260.24)
+    assert built(myopic, "wind") == [approx(0), approx(16), approx(0)]
+    assert myopic["capacity"].sel(technology="coal", region="A").values.tolist() == [approx(10), approx(0), approx(0)]
+    assert myopic.attrs["foresight_largest_violation"] < 1e-6
