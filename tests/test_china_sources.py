@@ -34,3 +34,18 @@ def test_no_figure_is_left_unchecked():
         text = path.read_text(encoding="utf-8").lower()
         for word in UNCHECKED:
             assert word not in text, f"{path.relative_to(CHINA)} says '{word}': check the figure against its source, or take it out"
+
+
+def test_inland_nuclear_sites_open_only_from_the_configured_period():
+    """Hunan, Hubei and Jiangxi (the reserved inland sites) may not build nuclear before 2035 (build/technologies.py,
+    INLAND_NUCLEAR_FROM); the national build rate of those periods goes to the coastal sites, so per period the
+    provincial rates still add up to it (10 GW in 2020, 35 GW in 2025, 50 GW later)."""
+    limits = pd.read_csv(CHINA / "capacity_limits.csv")
+    nuclear = limits[(limits["technology"] == "nuclear") & limits["period"].notna()]
+    inland = nuclear[nuclear["region"].isin(["HN", "HB", "JX"])]
+    assert (inland.loc[inland["period"] < 2035, "capacity_new_max_GW"] == 0).all()
+    assert (inland.loc[inland["period"] >= 2035, "capacity_new_max_GW"] > 0).all()
+    by_period = nuclear.groupby("period")["capacity_new_max_GW"].sum()
+    assert by_period.loc[2020] == pytest.approx(10, abs=0.01)
+    assert by_period.loc[2025] == pytest.approx(35, abs=0.01)
+    assert by_period.loc[2030:].to_numpy() == pytest.approx([50] * 7, abs=0.01)

@@ -17,6 +17,7 @@ then merges the industrial-capture budgets into ``energy_budgets.csv`` and write
 
 from __future__ import annotations
 
+import os
 import runpy
 import sys
 from pathlib import Path
@@ -28,6 +29,9 @@ CASE = BUILD.parent
 
 
 def main() -> None:
+    # --inland-nuclear-from YEAR: first period in which inland nuclear sites may stand (technologies.py, default 2035)
+    if "--inland-nuclear-from" in sys.argv:
+        os.environ["CHINA_INLAND_NUCLEAR_FROM"] = str(int(sys.argv[sys.argv.index("--inland-nuclear-from") + 1]))
     for script in ("profiles.py", "demand_network.py", "technologies.py"):
         run(script)
     merge_budgets()

@@ -23,6 +23,7 @@ The script is deterministic (no randomness, sorted outputs) and runs in a few se
 
 from __future__ import annotations
 
+import os
 import gzip
 import io
 import re
@@ -156,6 +157,14 @@ NUCLEAR_SITES = {
     "Jiangxi": 1,  # Pengze (inland, reserved)
 }
 NUCLEAR_GW_PER_SITE = 6 * 1.2
+#: inland sites (reserved, never approved for construction: sources/physics/nuclear_policy.csv)
+INLAND_NUCLEAR = ("Hunan", "Hubei", "Jiangxi")
+#: first period in which inland nuclear may stand (configurable: build_all.py --inland-nuclear-from YEAR, or the
+#: environment variable CHINA_INLAND_NUCLEAR_FROM). Default 2035, the earliest in-service period if approved now: no
+#: inland unit was approved up to the State Council batch of 2025-04-27 (nuclear_policy.csv, inland_first_approval),
+#: so approval in 2026 at the earliest, then about six years from first concrete to service (Fuqing 5 and 6: 5.7 and
+#: 6.1 years, sources/record/nuclear_units_2021_2030.csv) -> 2032-2033, first in the period 2035
+INLAND_NUCLEAR_FROM = int(os.environ.get("CHINA_INLAND_NUCLEAR_FROM", "2035"))
 NUCLEAR_NATIONAL_BUILD_GW = {2020: 10.0, 2025: 35.0}  # per 5-year period; later periods: 50 GW (10 GW/yr)
 NUCLEAR_NATIONAL_BUILD_LATER_GW = 50.0
 
@@ -933,6 +942,11 @@ def capacity_limits(cap: pd.DataFrame, info: dict) -> tuple[pd.DataFrame, dict]:
     nmax = {r: max(site_r.get(r, 0) * NUCLEAR_GW_PER_SITE, ex("nuclear", r)) for r in CODES}
     summary["nuclear"] = sum(nmax.values())
     total_sites = sum(site_r.values())
+    inland = {code(p) for p in INLAND_NUCLEAR}
+
+    def open_sites(p):
+        return {r: n for r, n in site_r.items() if r not in inland or p >= INLAND_NUCLEAR_FROM}
+
     for r in CODES:
         if r not in site_r:
             row("nuclear", r, cmax=0.0, src="no nuclear site (inland nuclear not approved; only reserved sites allowed)")
@@ -940,9 +954,15 @@ def capacity_limits(cap: pd.DataFrame, info: dict) -> tuple[pd.DataFrame, dict]:
         row("nuclear", r, cmax=nmax[r], src=f"{site_r[r]} site(s) x 6 x 1.2 GW (operating/approved/reserved sites)")
         for p in PERIODS:
             nat = NUCLEAR_NATIONAL_BUILD_GW.get(p, NUCLEAR_NATIONAL_BUILD_LATER_GW)
-            row("nuclear", r, period=p, cmax=nmax[r], cnew=nat * site_r[r] / total_sites,
+            sites = open_sites(p)
+            if r not in sites:
+                row("nuclear", r, period=p, cmax=ex("nuclear", r), cnew=0.0,
+                    src=f"inland site, closed before {INLAND_NUCLEAR_FROM} (no inland unit approved up to 2025-04; approval "
+                        "then ~6 years to service: sources/physics/nuclear_policy.csv, build/TECHNOLOGIES.md)")
+                continue
+            row("nuclear", r, period=p, cmax=nmax[r], cnew=nat * site_r[r] / sum(sites.values()),
                 src=f"national build rate {nat:.0f} GW per period (2020: under construction; then ~10 GW/yr) by "
-                    f"site share")
+                    f"share of the sites open in the period")
     # salt caverns
     salt = {code(p) for p in SALT_CAVERN_PROVINCES}
     for r in CODES:
