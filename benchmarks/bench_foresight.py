@@ -1,8 +1,14 @@
-"""Foresight modes on the China case: objective, 2030/2060 capacity mix, wall time and peak memory.
+"""Foresight modes and time resolutions on the China case: objective, 2030/2060 mix, wall time and peak memory.
 
     python benchmarks/bench_foresight.py --days 4 --hours 6 --modes perfect rolling3 rolling2 myopic
     python benchmarks/bench_foresight.py --days 8 --hours 6 --modes myopic rolling2
+    python benchmarks/bench_foresight.py --days 8 --variants segments4+extremes --modes perfect myopic
     python benchmarks/bench_foresight.py --table            # the Markdown table of everything recorded
+    python benchmarks/bench_foresight.py --resolution-table 8:segments4+extremes:perfect   # groups vs a reference
+
+``--variants`` describe each representative day as ``benchmarks/bench_timeagg.py`` does (``hours6``, ``segments4``,
+``24h``, each with ``+extremes``: 1 peak-net-load day and the 2 consecutive days of least wind and solar); without
+it, ``--hours`` gives equal blocks.
 
 Each run is ``optimiser run`` of a case folder that inherits inputs/china (``base_case``) and sets only the time
 aggregation (``days`` representative days of ``hours``-hour steps, seed 0) and the foresight settings, under
@@ -40,12 +46,23 @@ def foresight_settings(mode: str) -> dict:
     raise SystemExit(f"unknown mode {mode!r}: perfect, myopic, rollingN or rollingN-S")
 
 
-def case_folder(case: Path, days: int, hours: int, mode: str) -> Path:
-    tag = f"china_{days}d{hours}h_{mode}"
+def aggregation(days: int, variant: str) -> dict:
+    """The time_aggregation setting of ``days`` representative days described by ``variant`` (bench_timeagg's names)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench_timeagg import setting
+
+    return setting(days, variant)
+
+
+def variant_of(days: int, hours: int, variant: str | None) -> str:
+    return variant or f"hours{hours}"
+
+
+def case_folder(case: Path, days: int, variant: str, mode: str) -> Path:
+    tag = f"china_{days}d_{variant.replace('+', '_')}_{mode}"
     folder = OUT / "cases" / tag
     folder.mkdir(parents=True, exist_ok=True)
-    settings = {"name": tag, "base_case": str(case.resolve()),
-                "time_aggregation": {"method": "representative_days", "days": days, "hours": hours, "seed": 0}, **foresight_settings(mode)}
+    settings = {"name": tag, "base_case": str(case.resolve()), "time_aggregation": aggregation(days, variant), **foresight_settings(mode)}
     (folder / "settings.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
     return folder
 
@@ -73,21 +90,44 @@ def summary(results: Path) -> dict:
         record = {key: (value.item() if hasattr(value, "item") else value) for key, value in record.items()}
         record["windows"] = yaml.safe_load(ds.attrs["foresight_windows"]) if "foresight_windows" in ds.attrs else None
         record["model_variables"] = int(ds.attrs.get("model_variables", 0))
+        record["steps"] = int(ds.sizes.get("time", 0))
         if int(ds.attrs.get("optimal", 0)):
             capacity = ds["capacity"].sum("region")
             periods = [p for p in MIX_PERIODS if p in capacity["period"].values]
             record["capacity_GW"] = {int(p): {str(t): round(float(v), 3) for t, v in capacity.sel(period=p).to_pandas().items()} for p in periods}
+            record["figures"] = figures(ds, periods)
     return record
 
 
-def one_run(case: Path, days: int, hours: int, mode: str) -> dict:
-    folder = case_folder(case, days, hours, mode)
+def figures(ds, periods) -> dict:
+    """Per period: non-carbon share of electricity, national CO2 price (CNY/t), storage energy (GWh), hydrogen
+    produced (TWh/yr of the hydrogen carrier), CO2 stored (Mt/yr)."""
+    from optimiser.postprocess.schedule import electricity_shares
+
+    shares = electricity_shares(ds)
+    out = {}
+    for p in periods:
+        one = {"non_carbon_share": round(float(shares.sel(period=p)), 4)}
+        if "price_co2" in ds:
+            one["co2_price_CNY_per_t"] = round(float(ds["price_co2"].sel(period=p)), 1)
+        if "storage_energy_capacity" in ds:
+            one["storage_energy_GWh"] = round(float(ds["storage_energy_capacity"].sel(period=p).sum()), 1)
+        if "hydrogen_production" in ds:
+            one["hydrogen_TWh"] = round(float(ds["hydrogen_production"].sel(period=p).sum()), 1)
+        if "co2_stored" in ds:
+            one["co2_stored_Mt"] = round(float(ds["co2_stored"].sel(period=p).sum()), 1)
+        out[int(p)] = one
+    return out
+
+
+def one_run(case: Path, days: int, variant: str, mode: str) -> dict:
+    folder = case_folder(case, days, variant, mode)
     results = OUT / f"{folder.name}.nc"
     command = ["/usr/bin/time", "-v", sys.executable, "-m", "optimiser", "run", str(folder), "--out", str(results), "--no-schedule", "--quiet"]
     before = load_average()
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     process = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
-    record = {"days": days, "hours": hours, "mode": mode, "started": started, "load_before": before, "load_after": load_average(),
+    record = {"days": days, "variant": variant, "mode": mode, "started": started, "load_before": before, "load_after": load_average(),
               "returncode": process.returncode, **time_v(process.stderr)}
     (OUT / f"{folder.name}.log").write_text(process.stdout + "\n" + process.stderr)
     if results.exists():
@@ -111,21 +151,66 @@ def table() -> str:
     runs = [json.loads(line) for line in RUNS.read_text().splitlines() if line.strip()]
     latest = {}
     for run in runs:
-        latest[(run["days"], run["hours"], run["mode"])] = run
+        latest[(run["days"], run.get("variant") or f"hours{run['hours']}", run["mode"])] = run
     rows = ["| resolution | mode | windows | objective bn CNY | vs perfect | 2030 sum abs(dGW) (largest) | 2060 sum abs(dGW) (largest) | HiGHS s | wall s | peak RSS MiB | load before/after |",
             "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for (days, hours, mode), run in sorted(latest.items(), key=lambda item: (item[0][0], -item[0][1], item[1]["started"])):
-        reference = latest.get((days, hours, "perfect"))
+    for (days, variant, mode), run in sorted(latest.items(), key=lambda item: (item[0][0], item[0][1], item[1]["started"])):
+        reference = latest.get((days, variant, "perfect"))
         objective = run.get("objective")
         versus, mixes = "", ["", ""]
         if reference and reference.get("capacity_GW") and run.get("capacity_GW") and mode != "perfect":
             versus = f"{100 * (objective / reference['objective'] - 1):+.2f} %"
             mixes = ["{:.0f} ({})".format(*mix_difference(run, reference, period)) for period in MIX_PERIODS]
         windows = len(run["windows"]) if run.get("windows") else 1
-        rows.append(f"| {days} d x {hours} h | {mode} | {windows} | {objective:,.1f} | {versus} | {mixes[0]} | {mixes[1]} | "
+        rows.append(f"| {days} d {variant} | {mode} | {windows} | {objective:,.1f} | {versus} | {mixes[0]} | {mixes[1]} | "
                     f"{run.get('solve_s', 0):.0f} | {run.get('wall_s') or 0:.0f} | {run.get('peak_rss_MiB') or 0:,.0f} | "
                     f"{run['load_before']:.1f} / {run['load_after']:.1f} |" if objective is not None else
-                    f"| {days} d x {hours} h | {mode} | | {run.get('status')} (exit {run['returncode']}) | | | | | {run.get('wall_s') or 0:.0f} | | |")
+                    f"| {days} d {variant} | {mode} | | {run.get('status')} (exit {run['returncode']}) | | | | | {run.get('wall_s') or 0:.0f} | | |")
+    return "\n".join(rows)
+
+
+#: technology groups of the resolution study (issue 13); CCUS is measured by CO2 stored (Mt/yr), the others in GW
+GROUPS = {
+    "coal": ("coal",), "gas": ("gas_ccgt", "gas_ocgt"), "nuclear": ("nuclear",), "hydro": ("hydro_reservoir", "hydro_ror"),
+    "wind": ("onwind", "offwind"), "solar": ("solar_utility", "solar_distributed"),
+    "storage": ("pumped_hydro", "battery", "compressed_air"), "hydrogen": ("electrolysis", "smr_ccs", "h2_turbine"),
+}
+
+
+def groups(run: dict, period: int) -> dict:
+    capacity = run["capacity_GW"][str(period)]
+    out = {name: sum(capacity.get(t, 0.0) for t in members) for name, members in GROUPS.items()}
+    out["ccus_Mt"] = run["figures"][str(period)].get("co2_stored_Mt", 0.0)
+    return out
+
+
+def resolution_table(reference_key: str) -> str:
+    """Each run's objective and 2060 groups against the reference run ``days:variant:mode``."""
+    runs = [json.loads(line) for line in RUNS.read_text().splitlines() if line.strip()]
+    latest = {}
+    for run in runs:
+        if run.get("capacity_GW") and run.get("figures"):
+            latest[f"{run['days']}:{run.get('variant') or 'hours' + str(run['hours'])}:{run['mode']}"] = run
+    reference = latest[reference_key]
+    ref_groups = groups(reference, 2060)
+    names = list(ref_groups)
+    head = ["run", "steps/yr", "objective bn CNY", "vs ref", *[f"2060 {n}" for n in names], "largest group error", "non-carbon 2030 / 2060",
+            "CO2 price 2030 / 2060 CNY/t", "storage 2060 TWh", "H2 2060 TWh", "wall s", "peak RSS MiB"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for key, run in sorted(latest.items(), key=lambda item: (item[1]["days"], item[0])):
+        mine = groups(run, 2060)
+        errors = {n: (mine[n] / ref_groups[n] - 1) if ref_groups[n] > 1e-6 else (0.0 if mine[n] < 1e-6 else float("inf")) for n in names}
+        worst = max(errors, key=lambda n: abs(errors[n]))
+        fig30, fig60 = run["figures"].get("2030", {}), run["figures"]["2060"]
+        cells = [key + (" (reference)" if key == reference_key else ""), str(run.get("steps", "")),
+                 f"{run['objective']:,.0f}", f"{100 * (run['objective'] / reference['objective'] - 1):+.2f} %",
+                 *[f"{mine[n]:,.0f} ({100 * errors[n]:+.0f} %)" if key != reference_key else f"{mine[n]:,.0f}" for n in names],
+                 f"{worst} {100 * errors[worst]:+.0f} %",
+                 f"{100 * fig30.get('non_carbon_share', float('nan')):.1f} / {100 * fig60['non_carbon_share']:.1f} %",
+                 f"{fig30.get('co2_price_CNY_per_t', float('nan')):.0f} / {fig60.get('co2_price_CNY_per_t', float('nan')):.0f}",
+                 f"{fig60.get('storage_energy_GWh', 0) / 1e3:.1f}", f"{fig60.get('hydrogen_TWh', 0):,.0f}",
+                 f"{run.get('wall_s') or 0:.0f}", f"{run.get('peak_rss_MiB') or 0:,.0f}"]
+        rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
@@ -134,17 +219,23 @@ def main() -> int:
     parser.add_argument("--case", type=Path, default=ROOT / "inputs" / "china")
     parser.add_argument("--days", type=int, nargs="+", default=[4])
     parser.add_argument("--hours", type=int, nargs="+", default=[6])
+    parser.add_argument("--variants", nargs="+", default=None, help="day descriptions as in bench_timeagg (e.g. segments4+extremes)")
     parser.add_argument("--modes", nargs="+", default=["perfect", "rolling3", "rolling2", "myopic"])
     parser.add_argument("--table", action="store_true", help="print the table of the recorded runs and stop")
+    parser.add_argument("--resolution-table", metavar="DAYS:VARIANT:MODE", help="print the 2060 groups against this reference run and stop")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     if args.table:
         print(table())
         return 0
+    if args.resolution_table:
+        print(resolution_table(args.resolution_table))
+        return 0
+    variants = args.variants or [f"hours{h}" for h in args.hours]
     for days in args.days:
-        for hours in args.hours:
+        for variant in variants:
             for mode in args.modes:
-                record = one_run(args.case, days, hours, mode)
+                record = one_run(args.case, days, variant, mode)
                 print(json.dumps({k: v for k, v in record.items() if k not in ("capacity_GW", "windows")}), flush=True)
     print(table())
     return 0
