@@ -39,6 +39,10 @@ MODES = ("perfect", "myopic", "rolling")
 INTERPOLATED_TABLES = ("technology_periods", "fuel_prices")
 #: build families whose kept values are carried into later windows as fixed vintages
 BUILD_FAMILIES = ("capacity_new", "storage_energy_new", "corridor_capacity_new")
+#: largest violation of a full-horizon row or bound (in its family's units: GW, GWh, TWh, Mt) that a stitched pathway
+#: may show and still be reported as a solution: interior-point windows without crossover are feasible to ~1e-7
+#: relative, which on rows of thousands of GW or TWh is ~1e-4 absolute
+VIOLATION_TOLERANCE = 1e-3
 
 
 class ForesightError(ValueError):
@@ -159,8 +163,19 @@ def carry(carried: Carried, model, x: np.ndarray, window: Window, years: dict) -
         corridors=pd.concat([carried.corridors, corridors[corridors["capacity_GW"] > 0]], ignore_index=True),
         co2_used_Mt=carried.co2_used_Mt + _co2_used(model, x, kept, years),
         cumulative_used=_sum_by_label(carried.cumulative_used, _cumulative_used(model, x, kept, years)),
-        fleet_kept=_fleet_kept(model, x, kept) if "capacity_existing" in lp.variables else carried.fleet_kept,
+        fleet_kept=_merge_fleet(carried.fleet_kept, _fleet_kept(model, x, kept)) if "capacity_existing" in lp.variables else carried.fleet_kept,
     )
+
+
+def _merge_fleet(earlier: pd.DataFrame, latest: pd.DataFrame) -> pd.DataFrame:
+    """The latest kept fleet of each (technology, region), and the earlier one where the latest window had none (no
+    old unit of it standing there: what it retired before stays retired)."""
+    on = ["technology", "region"]
+    if earlier.empty:
+        return latest
+    older = earlier.merge(latest[on], on=on, how="left", indicator=True)
+    older = older[older["_merge"] == "left_only"].drop(columns="_merge")
+    return pd.concat([older, latest], ignore_index=True)
 
 
 def _fleet_kept(model, x: np.ndarray, kept) -> pd.DataFrame:
@@ -240,7 +255,12 @@ def window_case(case, window: Window, years: dict, carried: Carried):
         historical = [p for p in _as_list(case.settings["historical_periods"]) if int(p) in periods]
         settings["historical_periods"] = historical or None
     if case.settings.get("co2_budget_Mt") is not None:
-        settings["co2_budget_Mt"] = budget_allocation(float(case.settings["co2_budget_Mt"]), carried.co2_used_Mt, periods, years)
+        historical = {int(p) for p in _as_list(case.settings.get("historical_periods") or [])}
+        if all(p in historical for p in periods):
+            # a window of history has no choice to make: no budget row; what it emits counts in what is left
+            settings["co2_budget_Mt"] = None
+        else:
+            settings["co2_budget_Mt"] = budget_allocation(float(case.settings["co2_budget_Mt"]), carried.co2_used_Mt, periods, years, _outside(case))
     return dataclasses.replace(case, tables=tables, settings=settings)
 
 
@@ -249,7 +269,7 @@ def _as_list(value) -> list:
 
 
 def reduce_fleet(capacities: pd.DataFrame, kept: pd.DataFrame, technologies: pd.DataFrame) -> pd.DataFrame:
-    """``capacities`` (the old fleet) less what earlier windows retired early, the oldest units first: in each
+    """``capacities`` (the old fleet) less the power that earlier windows retired early, the oldest units first: in each
     (technology, region) of ``kept``, the rows standing in the kept period p are cut so that they sum to
     capacity_GW kept there. A later window then finds at most kept[p] plus the units entering service after p, as
     the full horizon's ``capacity_existing_retired`` rows allow (kept[p'] - kept[p] <= entering), and with the oldest
@@ -270,22 +290,39 @@ def reduce_fleet(capacities: pd.DataFrame, kept: pd.DataFrame, technologies: pd.
     cut = np.clip(excess - before, 0.0, order["capacity_GW"])
     share = np.where(order["capacity_GW"] > 0, 1.0 - cut / order["capacity_GW"].where(order["capacity_GW"] > 0, 1.0), 1.0)
     capacity = fleet["capacity_GW"].to_numpy(dtype=float).copy()
-    energy = fleet["energy_capacity_GWh"].to_numpy(dtype=float).copy() if "energy_capacity_GWh" in fleet else None
     rows = order["_row"].to_numpy()
     capacity[rows] = capacity[rows] * share
-    if energy is not None:
-        energy[rows] = energy[rows] * share
-    fleet = fleet.assign(capacity_GW=capacity, **({"energy_capacity_GWh": energy} if energy is not None else {}))
-    return fleet[fleet["capacity_GW"] > 1e-12].reset_index(drop=True)
+    # the energy capacity of existing free-duration storage stands whole in the full model (only power may retire
+    # early): its rows keep their energy, also where the power is cut to zero (fixed-duration storage derives its
+    # energy from its power)
+    fleet = fleet.assign(capacity_GW=capacity)
+    keep = fleet["capacity_GW"] > 1e-12
+    if "energy_capacity_GWh" in fleet:
+        keep |= fleet["energy_capacity_GWh"].fillna(0.0).to_numpy() > 0
+    return fleet[keep].reset_index(drop=True)
 
 
-def budget_allocation(budget_Mt: float, used_Mt: float, periods, years: dict) -> float:
-    """The share of the remaining CO2 budget a window may use: pro rata to the years it covers among the years left
-    from its first period to the horizon's end (equal annual net emissions over what is left); the last window gets
-    all that is left. What a window leaves unused stays in the remaining budget of the next one."""
+def budget_allocation(budget_Mt: float, used_Mt: float, periods, years: dict, outside: dict | None = None) -> float:
+    """The part of the cumulative CO2 budget a window may use [Mt CO2].
+
+    What the kept periods used, ``used_Mt``, and what the periods left will take outside the model (``outside``:
+    exogenous emissions less sinks, Mt/yr, by period) come off first; the rest, the budget of the modelled sectors, is
+    shared pro rata to the years the window covers among the years left from its first period to the horizon's end
+    (equal annual modelled emissions over what is left); the window gets that share plus its own periods' outside
+    emissions. The last window gets all that is left. What a window leaves unused stays for the next one."""
+    outside = outside or {}
     left = [p for p in years if p >= periods[0]]
     share = sum(years[p] for p in periods) / sum(years[p] for p in left)
-    return (budget_Mt - used_Mt) * share
+    outside_left = sum(years[p] * outside.get(p, 0.0) for p in left)
+    outside_window = sum(years[p] * outside.get(p, 0.0) for p in periods)
+    return (budget_Mt - used_Mt - outside_left) * share + outside_window
+
+
+def _outside(case) -> dict:
+    """Exogenous emissions less ecosystem sinks by period [Mt CO2/yr]."""
+    periods = case["periods"].set_index("period")
+    net = periods["exogenous_emissions_Mt"].fillna(0.0) - periods["ecosystem_sink_Mt"].fillna(0.0)
+    return {int(p): float(v) for p, v in net.items()}
 
 
 def _remaining_limits(limits: pd.DataFrame, used: pd.Series) -> pd.DataFrame:
@@ -362,8 +399,10 @@ class Pathway:
 
 
 def _scatter(families: dict, pieces: dict, out: np.ndarray, kind: str) -> np.ndarray:
+    """Write the windows' values into ``out`` by label. Every window variable must exist in the full model; a window
+    row that the full model does not have (a row a window needed on its own data) has no dual to give and is skipped."""
     unknown = set(pieces) - set(families)
-    if unknown:
+    if unknown and kind == "variable":
         raise ForesightError(f"window {kind} families missing from the full-horizon model: {', '.join(sorted(unknown))}")
     for name, family in families.items():
         if kind == "variable" and "period" not in family.dims:
@@ -373,7 +412,9 @@ def _scatter(families: dict, pieces: dict, out: np.ndarray, kind: str) -> np.nda
             continue
         keys = pd.concat([keys for keys, _ in parts], ignore_index=True)
         values = np.concatenate([values for _, values in parts])
-        out[family.flat(family.locate(keys[family.dims]))] = values
+        positions = family.locate(keys[family.dims], strict=kind == "variable")
+        found = positions >= 0
+        out[family.flat(positions[found])] = values[found]
     return out
 
 
@@ -495,8 +536,12 @@ def _stitched(case, pathway: Pathway, last, records: list, log):
     log(f"stitched pathway: objective {objective:.6g} bn CNY over the full horizon (sum of the windows' own objectives "
         f"{sum(r['objective'] for r in records):.6g}); largest violation of a full-horizon constraint {violation:.3g}"
         + (f" ({where})" if where else ""))
+    feasible = violation <= VIOLATION_TOLERANCE
+    if not feasible:
+        log(f"error: the stitched pathway is not a feasible point of the full horizon (largest violation {violation:.3g}, "
+            f"{where}): the windows' results are not reported as a solution")
     solution = Solution(
-        status=last.status, optimal=True, objective=objective, x=x, row_dual=dual, solver=last.solver,
+        status=last.status if feasible else "Infeasible pathway", optimal=feasible, objective=objective, x=x, row_dual=dual, solver=last.solver,
         solver_version=last.solver_version, options=last.options,
         timings={name: sum(r.get(name, 0.0) for r in records) for name in ("transfer_s", "solve_s")} | {"stitch_s": stitch_s},
         log_file=last.log_file,
@@ -506,6 +551,12 @@ def _stitched(case, pathway: Pathway, last, records: list, log):
             "foresight": {"records": records, "budget_duals": pathway.budget_duals, "violation": violation, "violation_where": where},
         },
     )
+    if not feasible:
+        solution.diagnosis = [
+            f"foresight {mode(case)}: the windows solved, but their stitched pathway violates a row or bound of the full horizon "
+            f"by {violation:.3g} ({where}); this is a limitation of window-by-window solving for this case (docs/model.md, "
+            "section 12): use foresight: perfect, or report it"
+        ]
     return full, solution
 
 

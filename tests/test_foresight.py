@@ -406,7 +406,7 @@ def test_sweep_varies_the_foresight_mode(tmp_path):
 # --------------------------------------------------------------------------- early retirement and history carried over
 
 
-def retiring_fleet(tmp_path, historical=False):
+def retiring_fleet(tmp_path, historical=False, hydro=False):
     """10 GW of old coal that may retire early, demand 8 GW flat, a 15 % reserve margin in 2040 only (periods 2020,
     2030, 2040 of 10 years, r = 0, one time step of 8760 h).
 
@@ -418,8 +418,14 @@ def retiring_fleet(tmp_path, historical=False):
     until 2040 too, a new OCGT 2 bn/GW-yr in 2040 alone.
     """
     periods = (2020, 2030, 2040)
+    extra_technology, extra_cost, extra_fleet = [], [], []
+    if hydro:  # an old fleet that stays: see test_a_kept_fleet_does_not_bring_back_a_retired_one
+        extra_technology = [{"technology": "hydro", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 100,
+                             "wacc": 0.0, "early_retirement": True, "firm_capacity_credit": 0.0, "expandable": False, "availability_max": 0.1}]
+        extra_cost = [{"technology": "hydro", "period": 2020, "fom_CNY_per_kW_yr": 1, "vom_CNY_per_MWh": 0}]
+        extra_fleet = [{"technology": "hydro", "region": "A", "build_year": 2000, "capacity_GW": 2}]
     return write_case(
-        tmp_path / ("retiring_history" if historical else "retiring"),
+        tmp_path / ("retiring_history" if historical else "retiring_hydro" if hydro else "retiring"),
         settings={"last_period_years": 10} | ({"historical_periods": [2020]} if historical else {}),
         periods=[{"period": p} for p in periods],
         regions=[{"region": "A"}],
@@ -431,13 +437,13 @@ def retiring_fleet(tmp_path, historical=False):
              "availability_max": 0.5, "firm_capacity_credit": 0.0},
             {"technology": "ocgt", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 20, "wacc": 0.0,
              "firm_capacity_credit": 1.0},
-        ],
+        ] + extra_technology,
         technology_periods=[
             {"technology": "coal", "period": 2020, "fom_CNY_per_kW_yr": 500, "vom_CNY_per_MWh": 300},
             {"technology": "wind", "period": 2020, "capex_CNY_per_kW": 10000},
             {"technology": "ocgt", "period": 2020, "capex_CNY_per_kW": 40000, "vom_CNY_per_MWh": 10000},
-        ],
-        capacities=[{"technology": "coal", "region": "A", "build_year": 2000, "capacity_GW": 10}],
+        ] + extra_cost,
+        capacities=[{"technology": "coal", "region": "A", "build_year": 2000, "capacity_GW": 10}] + extra_fleet,
         time_steps=[{"time": 0, "weight_h": 8760, "duration_h": 1}],
         demand=[{"carrier": "electricity", "region": "A", "period": p, "demand_TWh": 70.08} for p in periods],
         reserve_margins=[{"area": "A", "period": 2040, "margin": 0.15}],
@@ -478,3 +484,39 @@ def test_a_historical_period_stays_history_in_its_window(tmp_path):
     assert built(myopic, "wind") == [approx(0), approx(16), approx(0)]
     assert myopic["capacity"].sel(technology="coal", region="A").values.tolist() == [approx(10), approx(0), approx(0)]
     assert myopic.attrs["foresight_largest_violation"] < 1e-6
+
+
+def test_a_kept_fleet_does_not_bring_back_a_retired_one(tmp_path):
+    """The retiring fleet plus 2 GW of old hydro (availability 0.1, fixed O&M 1 CNY/kW/yr = 0.002 bn/yr for the 2 GW,
+    no firm credit) that every window keeps: it saves 0.4 GW of wind (0.2 bn/yr) for 0.002. Wind needs
+    (8 - 0.2) / 0.5 = 15.6 GW.
+
+    Perfect: coal 9.2 GW x 0.5 x 30 = 138, wind 15.6 x 0.5 x 30 = 234, hydro 0.06: 372.06. Myopic: window 2030 has
+    the hydro fleet but no coal left (window 2020 retired it); window 2040 must still find no coal: OCGT 9.2 GW (184),
+    wind 234, hydro 0.06: 418.06.
+    """
+    path = retiring_fleet(tmp_path, hydro=True)
+    assert solve(path, tmp_path, "perfect").attrs["objective"] == approx(372.06)
+    myopic = solve(path, tmp_path, "myopic")
+    assert myopic.attrs["objective"] == approx(418.06)
+    assert myopic["capacity"].sel(technology="coal", region="A").values.tolist() == [approx(0)] * 3
+    assert myopic["capacity"].sel(technology="hydro", region="A").values.tolist() == [approx(2)] * 3
+    assert myopic.attrs["foresight_largest_violation"] < 1e-6
+
+
+def test_budget_share_leaves_out_what_the_model_cannot_change():
+    """Budget 310 Mt over 2020, 2030, 2040 (10 years each); exogenous emissions 20, 10, 0 Mt/yr outside the model.
+
+    Outside the model the periods take 200 + 100 + 0 = 300 Mt, so the modelled sectors have 10 Mt over 30 years.
+    Window 2020 gets a third of it plus its own 200 Mt outside: 203.33 Mt (a plain share of the 310 Mt, 103.3 Mt, is
+    below the 200 Mt the window cannot avoid). After it used 200 + 2 = 202 Mt, window 2030 gets half of
+    310 - 202 - 100 = 8, plus 100: 104 Mt. The last window gets all that is left.
+    """
+    from optimiser.foresight import budget_allocation
+
+    years = {2020: 10.0, 2030: 10.0, 2040: 10.0}
+    outside = {2020: 20.0, 2030: 10.0, 2040: 0.0}
+    assert budget_allocation(310.0, 0.0, [2020], years, outside) == approx(203.3333333)
+    assert budget_allocation(310.0, 202.0, [2030], years, outside) == approx(104.0)
+    assert budget_allocation(310.0, 300.0, [2040], years, outside) == approx(10.0)
+    assert budget_allocation(310.0, 0.0, [2020], years) == approx(103.3333333)  # nothing outside: years alone

@@ -470,7 +470,8 @@ def _active_existing(existing: pd.DataFrame, technologies: pd.DataFrame, periods
     crossed = cross_periods(existing, periods)
     standing = crossed[(crossed["build_year"] <= crossed["period"]) & (crossed["period"] < crossed["_retired"])]
     result = standing.groupby(["period", "technology", "region"], as_index=False)[["capacity_GW", "energy_capacity_GWh"]].sum()[columns]
-    return result[result["capacity_GW"] > 0].reset_index(drop=True)
+    # storage energy may stand without power of its own (an energy vintage outlasting the power built with it)
+    return result[(result["capacity_GW"] > 0) | (result["energy_capacity_GWh"].fillna(0.0) > 0)].reset_index(drop=True)
 
 
 def _fleet(case: Case) -> pd.DataFrame:

@@ -47,7 +47,8 @@ def add_capacity(model) -> None:
 
     # capacity[t,r,p] >= capacity_min[t,r,p]
     cap_min = data.limits(keys, "capacity_min_GW")
-    has_min = ~np.isnan(cap_min) & (np.nan_to_num(cap_min) > existing)
+    # a row wherever the minimum exceeds what must stand (the old fleet that may retire early is not a given)
+    has_min = ~np.isnan(cap_min) & (np.nan_to_num(cap_min) > fixed)
     if has_min.any():
         minimum = lp.add_constraints(
             "capacity_minimum", keys[has_min], ">=", cap_min[has_min], units="GW", doc="Installed capacity >= minimum", elastic=True
