@@ -168,6 +168,37 @@ def _new_highs(options: dict, log_file: str | None) -> highspy.Highs:
     return highs
 
 
+class PostsolveWarning(UserWarning):
+    """HiGHS's postsolve of an interior-point solution failed its optimality check; the LP is solved again without
+    presolve (the results record it in ``solver_warnings``)."""
+
+
+def _resolve_without_presolve(highs: highspy.Highs, options: dict) -> str:
+    """Solve again without presolve when an interior-point solve without crossover ended 'Unknown': HiGHS then found
+    the presolved LP optimal, but postsolve (which recovers the duals of the rows presolve removed, exactly only from a
+    vertex) left dual residuals above tolerance and HiGHS downgraded the status. Without presolve there is no postsolve;
+    the interior-point solution is checked as it is. Returns the warning given ('' if none)."""
+    if highs.getModelStatus() != highspy.HighsModelStatus.kUnknown:
+        return ""
+    solver = effective_solver(options)
+    if solver not in ("ipm", "ipx", "hipo") or str(options.get("run_crossover", "on")) != "off" or str(options.get("presolve", "choose")) == "off":
+        return ""
+    info = highs.getInfo()
+    message = (
+        f"HiGHS's postsolve of the {solver} solution left errors above tolerance (status 'Unknown' after an optimal "
+        f"presolved LP, objective {info.objective_function_value:.10g}): solving again with presolve off. This doubles "
+        "the solve time of this run; options solver: simplex, or run_crossover: 'on', avoid it, as may another time "
+        "aggregation (benchmarks/RESULTS.md, 'Postsolve')"
+    )
+    warnings.warn(message, PostsolveWarning, stacklevel=3)
+    highs.setOptionValue("presolve", "off")
+    highs.clearSolver()
+    highs.run()
+    highs.setOptionValue("presolve", str(options.get("presolve", "choose")))
+    status = highs.modelStatusToString(highs.getModelStatus())
+    return message + f"; without presolve: {status}"
+
+
 @functools.cache
 def hipo_available() -> bool:
     """Whether this HiGHS can run its HiPO interior-point solver (``highspy-extras`` of the same minor version as ``highspy``, pinned in lock.txt)."""
@@ -221,8 +252,12 @@ def solve(model: Model, options: dict | None = None, log_file: str | Path | None
     timings["transfer_s"] = time.perf_counter() - start
     start = time.perf_counter()
     highs.run()
+    resolved = _resolve_without_presolve(highs, merged)
     timings["solve_s"] = time.perf_counter() - start
     solution = _solution(highs, merged, timings, str(log_file) if log_file else None)
+    if resolved:
+        solution.info["solver_warnings"] = "; ".join(filter(None, [solution.info["solver_warnings"], resolved]))
+        solution.info["presolve_retry"] = True
     solution.extensions = extensions
     if extensions.sense == -1:  # a maximised user objective: HiGHS minimised its negative
         solution.objective = -solution.objective

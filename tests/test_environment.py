@@ -63,3 +63,48 @@ def test_missing_hipo_warns_and_is_recorded_in_the_results(monkeypatch):
     assert "HiPO is not available" in results.attrs["solver_warnings"]
     # a run that got what it asked for records no warning
     assert optimiser.extract(model, reference).attrs["solver_warnings"] == ""
+
+
+def test_an_interior_point_solution_that_postsolve_spoils_is_solved_again_without_presolve(recwarn):
+    """HiGHS downgrades an optimal presolved interior-point solution to 'Unknown' when postsolve leaves dual residuals
+    above tolerance (seen on the China case with some time aggregations); the run then solves again without presolve,
+    warns, and says so in the results' solver_warnings. Here HiGHS is a stand-in that reports 'Unknown' once."""
+    import highspy
+
+    from optimiser.solve import PostsolveWarning, _resolve_without_presolve
+
+    class Stand_in:
+        def __init__(self):
+            self.status, self.options, self.runs = highspy.HighsModelStatus.kUnknown, {}, 0
+
+        def getModelStatus(self):
+            return self.status
+
+        def getInfo(self):
+            return type("Info", (), {"objective_function_value": 29889.1})()
+
+        def setOptionValue(self, name, value):
+            self.options[name] = value
+
+        def clearSolver(self):
+            pass
+
+        def run(self):
+            self.runs += 1
+            assert self.options["presolve"] == "off"
+            self.status = highspy.HighsModelStatus.kOptimal
+
+        def modelStatusToString(self, status):
+            return "Optimal" if status == highspy.HighsModelStatus.kOptimal else "Unknown"
+
+    highs = Stand_in()
+    message = _resolve_without_presolve(highs, {"solver": "ipx", "run_crossover": "off"})
+    assert highs.runs == 1 and highs.status == highspy.HighsModelStatus.kOptimal
+    assert "presolve off" in message and message.endswith("without presolve: Optimal")
+    assert any(isinstance(w.message, PostsolveWarning) for w in recwarn)
+    # not with crossover (a vertex postsolves exactly), nor when presolve is already off, nor after another status
+    for options in ({"solver": "ipx", "run_crossover": "on"}, {"solver": "ipx", "run_crossover": "off", "presolve": "off"}):
+        assert _resolve_without_presolve(Stand_in(), options) == ""
+    done = Stand_in()
+    done.status = highspy.HighsModelStatus.kInfeasible
+    assert _resolve_without_presolve(done, {"solver": "ipx", "run_crossover": "off"}) == ""
