@@ -100,8 +100,8 @@ def summary(results: Path) -> dict:
 
 
 def figures(ds, periods) -> dict:
-    """Per period: non-carbon share of electricity, national CO2 price (CNY/t), storage energy (GWh), hydrogen
-    produced (TWh/yr of the hydrogen carrier), CO2 stored (Mt/yr)."""
+    """Per period: non-carbon share of electricity, national CO2 price (CNY/t), storage energy capacity (GWh, batteries,
+    pumped hydro and hydrogen stores alike), hydrogen produced (TWh/yr LHV), CO2 stored (Mt/yr)."""
     from optimiser.postprocess.schedule import electricity_shares
 
     shares = electricity_shares(ds)
@@ -112,8 +112,8 @@ def figures(ds, periods) -> dict:
             one["co2_price_CNY_per_t"] = round(float(ds["price_co2"].sel(period=p)), 1)
         if "storage_energy_capacity" in ds:
             one["storage_energy_GWh"] = round(float(ds["storage_energy_capacity"].sel(period=p).sum()), 1)
-        if "hydrogen_production" in ds:
-            one["hydrogen_TWh"] = round(float(ds["hydrogen_production"].sel(period=p).sum()), 1)
+        if "hydrogen_production" in ds:  # GW per time step -> TWh/yr (LHV)
+            one["hydrogen_TWh"] = round(float((ds["hydrogen_production"].sel(period=p) * ds["time_weight_h"]).sum()) / 1e3, 1)
         if "co2_stored" in ds:
             one["co2_stored_Mt"] = round(float(ds["co2_stored"].sel(period=p).sum()), 1)
         out[int(p)] = one
@@ -195,7 +195,7 @@ def resolution_table(reference_key: str) -> str:
     ref_groups = groups(reference, 2060)
     names = list(ref_groups)
     head = ["run", "steps/yr", "objective bn CNY", "vs ref", *[f"2060 {n}" for n in names], "largest group error", "non-carbon 2030 / 2060",
-            "CO2 price 2030 / 2060 CNY/t", "storage 2060 TWh", "H2 2060 TWh", "wall s", "peak RSS MiB"]
+            "CO2 price 2030 / 2060 CNY/t", "storage energy 2060 TWh", "H2 produced 2060 TWh", "wall s", "peak RSS MiB"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for key, run in sorted(latest.items(), key=lambda item: (item[1]["days"], item[0])):
         mine = groups(run, 2060)
@@ -222,11 +222,25 @@ def main() -> int:
     parser.add_argument("--variants", nargs="+", default=None, help="day descriptions as in bench_timeagg (e.g. segments4+extremes)")
     parser.add_argument("--modes", nargs="+", default=["perfect", "rolling3", "rolling2", "myopic"])
     parser.add_argument("--table", action="store_true", help="print the table of the recorded runs and stop")
+    parser.add_argument("--refigure", action="store_true", help="recompute the recorded runs' figures from their results files and stop")
     parser.add_argument("--resolution-table", metavar="DAYS:VARIANT:MODE", help="print the 2060 groups against this reference run and stop")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     if args.table:
         print(table())
+        return 0
+    if args.refigure:  # recompute the per-period figures of every recorded run from its results file
+        lines = []
+        for line in RUNS.read_text().splitlines():
+            run = json.loads(line)
+            results = OUT / f"{case_folder(args.case, run['days'], run.get('variant') or 'hours' + str(run['hours']), run['mode']).name}.nc"
+            if run.get("figures") and results.exists():
+                import optimiser
+
+                with optimiser.open_results(results) as ds:
+                    run["figures"] = figures(ds, [p for p in MIX_PERIODS if p in ds["period"].values])
+            lines.append(json.dumps(run))
+        RUNS.write_text("\n".join(lines) + "\n")
         return 0
     if args.resolution_table:
         print(resolution_table(args.resolution_table))

@@ -488,3 +488,24 @@ def test_report_renders_in_headless_chromium(schedule_out, tmp_path):
     assert len(np.unique((flat[::37] * 255).astype(np.uint8), axis=0)) > 20  # text, tables and a plot, not one colour
     console = [line for line in log.splitlines() if ":CONSOLE" in line or "Uncaught" in line or "net::ERR" in line]
     assert not console, console
+
+
+def test_milestones_are_judged_as_reported():
+    """Net zero is met by an interior-point solution's 2e-5 Mt (reported 0.0 Mt), not by 0.1 Mt; a 2060 non-carbon
+    share of 84.96 % (reported 85.0 %) meets 85 %, 84.9 % does not; the peak must be in or before 2030."""
+    import pandas as pd
+
+    from optimiser.postprocess.milestones import compare_milestones
+
+    def judged(**row):
+        base = dict(peak_emissions_period=2030, non_carbon_share_2030=0.5, non_carbon_share_2030_period=2030,
+                    non_carbon_share_2060=0.9, non_carbon_share_2060_period=2060, net_emissions_last_Mt=0.0,
+                    last_period=2060, ccus_stored_last_Mt=600.0)
+        table = compare_milestones(pd.DataFrame([base | row]))
+        return dict(zip(table["indicator"], table["meets"]))
+
+    assert judged(net_emissions_last_Mt=2e-5)["Net CO2 emissions, 2060"]
+    assert not judged(net_emissions_last_Mt=0.1)["Net CO2 emissions, 2060"]
+    assert judged(non_carbon_share_2060=0.8496)["Non-carbon share of electricity generation, 2060"]
+    assert not judged(non_carbon_share_2060=0.849)["Non-carbon share of electricity generation, 2060"]
+    assert judged(peak_emissions_period=2030)["CO2 emissions peak"] and not judged(peak_emissions_period=2035)["CO2 emissions peak"]

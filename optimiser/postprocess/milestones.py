@@ -30,6 +30,10 @@ MILESTONES = (
 )
 
 
+#: half the last digit that _format shows, by unit: a milestone is met if the figure as reported meets it
+REPORTED_HALF_DIGIT = {"share": 5e-4, "year": 0.0}
+
+
 def _value(row: pd.Series, key: str):
     """(value, period it refers to) of a milestone's indicator in a headline row."""
     if key == "peak":
@@ -63,7 +67,9 @@ def compare_milestones(headline: pd.DataFrame) -> pd.DataFrame:
             value, period = _value(run, key)
             met = None
             if value is not None and not (isinstance(value, float) and np.isnan(value)):
-                met = (low is None or value >= low - 1e-9) and (high is None or value <= high + 1e-9)
+                # met as reported: within half the last digit shown (interior-point solutions are exact to ~1e-7 only)
+                slack = REPORTED_HALF_DIGIT.get(unit, 0.05)
+                met = (low is None or value >= low - slack) and (high is None or value <= high + slack)
                 if key == "peak":  # the first period being the highest means the peak is at or before it
                     met = value <= high
             row = {SCENARIO: run[SCENARIO]} if SCENARIO in headline.columns else {}
