@@ -109,7 +109,7 @@ def figures(ds, periods) -> dict:
     for p in periods:
         one = {"non_carbon_share": round(float(shares.sel(period=p)), 4)}
         if "price_co2" in ds:
-            one["co2_price_CNY_per_t"] = round(float(ds["price_co2"].sel(period=p)), 1)
+            one["co2_price_CNY_per_t"] = float(ds["price_co2"].sel(period=p))
         if "storage_energy_capacity" in ds:
             one["storage_energy_GWh"] = round(float(ds["storage_energy_capacity"].sel(period=p).sum()), 1)
         if "hydrogen_production" in ds:  # GW per time step -> TWh/yr (LHV)
@@ -169,9 +169,10 @@ def table() -> str:
     return "\n".join(rows)
 
 
-#: technology groups of the resolution study (issue 13); CCUS is measured by CO2 stored (Mt/yr), the others in GW
+#: technology groups of the resolution study (issue 13), in GW; fossil plants with capture count with their fuel; CCUS is
+#: measured by CO2 stored (Mt/yr); biomass, BECCS and DAC are in no group (BECCS and DAC show in the CO2 stored)
 GROUPS = {
-    "coal": ("coal",), "gas": ("gas_ccgt", "gas_ocgt"), "nuclear": ("nuclear",), "hydro": ("hydro_reservoir", "hydro_ror"),
+    "coal": ("coal", "coal_ccs"), "gas": ("gas_ccgt", "gas_ocgt", "gas_ccs"), "nuclear": ("nuclear",), "hydro": ("hydro_reservoir", "hydro_ror"),
     "wind": ("onwind", "offwind"), "solar": ("solar_utility", "solar_distributed"),
     "storage": ("pumped_hydro", "battery", "compressed_air"), "hydrogen": ("electrolysis", "smr_ccs", "h2_turbine"),
 }
