@@ -49,3 +49,17 @@ def test_inland_nuclear_sites_open_only_from_the_configured_period():
     assert by_period.loc[2020] == pytest.approx(10, abs=0.01)
     assert by_period.loc[2025] == pytest.approx(35, abs=0.01)
     assert by_period.loc[2030:].to_numpy() == pytest.approx([50] * 7, abs=0.01)
+
+
+def test_history_build_refuses_a_committed_row_without_a_source():
+    """build/history.py stops (before writing committed_capacity.csv) when a committed row has no source."""
+    import runpy
+
+    script = runpy.run_path(str(CHINA / "build" / "history.py"), run_name="not_main")
+    before = (CHINA / "committed_capacity.csv").read_bytes()
+    unsourced = pd.DataFrame([{"technology": "nuclear", "region": "GD", "build_year": 2026, "capacity_GW": 1.2,
+                               "status": "under_construction", "source": " "}])
+    script["main"].__globals__["nuclear"] = lambda: unsourced
+    with pytest.raises(SystemExit, match="without a source"):
+        script["main"]()
+    assert (CHINA / "committed_capacity.csv").read_bytes() == before
