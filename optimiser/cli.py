@@ -29,8 +29,26 @@ def _solver_options(pairs: list[str]) -> dict:
 
 def _setting_overrides(args) -> dict:
     """Settings given on the command line (they replace the case's): the foresight mode and its window."""
-    given = {"foresight": args.foresight, "foresight_window": args.foresight_window, "foresight_step": args.foresight_step}
-    return {name: value for name, value in given.items() if value is not None}
+    given = {"foresight": args.foresight, "foresight_window": args.foresight_window, "foresight_step": args.foresight_step,
+             "method": getattr(args, "method", None)}
+    overrides = {name: value for name, value in given.items() if value is not None}
+    benders = {}
+    for pair in getattr(args, "benders_option", None) or []:
+        import yaml
+
+        if "=" not in pair:
+            raise ValueError(f"--benders-option expects NAME=VALUE, got {pair!r}")
+        name, value = pair.split("=", 1)
+        parsed = yaml.safe_load(value.strip())
+        if isinstance(parsed, str):  # YAML 1.1 reads 1e-4 (no '.') as text
+            try:
+                parsed = float(parsed)
+            except ValueError:
+                pass
+        benders[name.strip()] = parsed
+    if benders:
+        overrides["benders"] = benders
+    return overrides
 
 
 def _cmd_run(args) -> int:
@@ -39,6 +57,7 @@ def _cmd_run(args) -> int:
     from .scenarios import ScenarioError
     from .solve import SolverOptionError, option_problems
 
+    from .benders import BendersError
     from .foresight import ForesightError
     from .model.program import ExtensionError
 
@@ -75,6 +94,9 @@ def _cmd_run(args) -> int:
         return EXIT_INPUT
     except ForesightError as error:
         print(f"foresight error: {error}", file=sys.stderr)
+        return EXIT_INPUT
+    except BendersError as error:
+        print(f"benders error: {error}", file=sys.stderr)
         return EXIT_INPUT
     if not results.attrs.get("optimal"):
         print(f"no optimal solution: {results.attrs.get('status')}", file=sys.stderr)
@@ -161,6 +183,16 @@ def parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--foresight-window", type=int, metavar="N", help="periods per window with --foresight rolling")
     run.add_argument("--foresight-step", type=int, metavar="N", help="periods each rolling window keeps (default 1)")
+    run.add_argument(
+        "--method", choices=["monolithic", "benders"],
+        help="solve the whole programme at once (monolithic) or by Benders decomposition with subproblems in parallel "
+        "(benders); replaces the case's setting method (docs/model.md, section 13)",
+    )
+    run.add_argument(
+        "--benders-option", action="append", metavar="NAME=VALUE",
+        help="an option of method: benders, e.g. workers=4, gap=1e-3, executor=dask, scheduler=tcp://host:8786 (repeatable; "
+        "replaces the case's benders setting)",
+    )
     run.add_argument("--no-schedule", action="store_true", help="skip the deployment schedule, plots and report after the solve")
     run.add_argument("--quiet", action="store_true", help="do not echo HiGHS's progress log on the terminal (it is always written to results/<case>.highs.log)")
     run.add_argument("--scenario", metavar="FILE:NAME", help="solve a scenario of a parameter file (FILE:NAME, or NAME with --scenario-file or CASE/scenarios.yaml); see docs/scenarios.md")

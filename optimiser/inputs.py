@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from . import casefiles
+from .benders.settings import setting_issues as benders_issues
 from .foresight import setting_issues as foresight_issues
 from .schema import (
     MAX_MAGNITUDE,
@@ -814,8 +815,8 @@ def _load_settings(
         settings["name"] = case_path.name
     if where is not None:
         where.update(origin)
-    for column, value, expected in foresight_issues(settings):
-        file, line = origin.get(column, (SETTINGS_FILE, None))
+    for column, value, expected in foresight_issues(settings) + benders_issues(settings):
+        file, line = origin.get(column.split(".")[0], (SETTINGS_FILE, None))
         issues.append(InputIssue(file, line, column, value, expected))
     return settings
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import xarray as xr
 
-from . import foresight
+from . import benders, foresight
 from .inputs import InputError, InputIssue, load_case
 from .model import build_model
 from .pyomo_solvers import IN_MEMORY, solve_pyomo
@@ -72,11 +72,14 @@ def run(
     since its previous model (sweeps); the Pyomo objects are then not built.
     ``settings`` override the case's settings (validated like settings.yaml), e.g. ``{"foresight": "myopic"}``.
     With ``foresight: myopic`` or ``rolling`` the case is solved window by window and the results are the stitched
-    pathway (:mod:`optimiser.foresight`); ``warm`` is then not used (windows differ in structure).
+    pathway (:mod:`optimiser.foresight`); ``warm`` is then not used (windows differ in structure). With
+    ``method: benders`` the programme is solved by decomposition (:mod:`optimiser.benders`), also without ``warm``.
     """
     start = time.perf_counter()
     case = load_case(case_path)
     if settings:
+        if isinstance(settings.get("benders"), dict):  # options given one by one (--benders-option) add to the case's
+            settings = {**settings, "benders": {**(case.settings.get("benders") or {}), **settings["benders"]}}
         case = override_settings(case, settings)
     log(f"case {case.name}: " + ", ".join(f"{v} {k}" for k, v in case.summary().items()))
     for warning in case.warnings:
@@ -96,11 +99,14 @@ def run(
         if warm is not None:
             log(f"foresight {foresight.mode(case)}: windows are solved cold (a warm re-solve needs a model of the same structure)")
         model, solution = foresight.solve_pathway(case, options, out=out, solver=solver if pyomo_route else None, log=log)
+    elif benders.method(case) == "benders":
+        model, solution = _solve_benders(case, out, options, log, solver if pyomo_route else None)
     else:
         model, solution = _solve_whole(case, out, options, log, warm, solver if pyomo_route else None)
     extract_start = time.perf_counter()
     results = extract(model, solution)
     foresight.annotate(results, model, solution)
+    benders.annotate(results, solution)
     results.attrs["extract_s"] = time.perf_counter() - extract_start
     results.attrs["total_s"] = time.perf_counter() - start
     write_results(results, out)
@@ -136,6 +142,19 @@ def _solve_whole(case, out: Path, options, log, warm, solver):
         log(f"  solved with the Pyomo model's {change}")
     log(f"{solver or 'HiGHS'} {solution.solver_version}: {solution.status} in {solution.timings['solve_s']:.2f} s (log: {log_file})")
     return model, solution
+
+
+def _solve_benders(case, out: Path, options, log, solver):
+    """Build the whole programme and solve it by Benders decomposition (:mod:`optimiser.benders`)."""
+    if solver is not None:
+        raise benders.BendersError(f"method: benders solves with HiGHS in memory; --solver {solver} needs method: monolithic")
+    model = build_model(case, pyomo=False)
+    stats = model.statistics()
+    log(f"model: {stats['variables']} variables, {stats['constraints']} constraints, {stats['nonzeros']} non-zeros "
+        f"(built in {sum(model.timings.values()):.2f} s)")
+    if model.extensions:
+        log("extensions applied: " + ", ".join(Path(e["path"]).name for e in model.extensions))
+    return model, benders.solve_benders(model, options, out=out, log=log)
 
 
 def override_settings(case, settings: dict):

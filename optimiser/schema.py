@@ -815,6 +815,23 @@ SETTINGS: tuple[Setting, ...] = (
         bounds=(1, True, None, False),
     ),
     Setting(
+        "method",
+        "`monolithic`: the whole programme in one HiGHS solve; `benders`: Benders decomposition into a master of "
+        "investment and budget decisions and one operational subproblem per period and block of representative periods, "
+        "solved in parallel (options in `benders`; docs/model.md, section 13). Needs `foresight: perfect`.",
+        "monolithic",
+    ),
+    Setting(
+        "benders",
+        "Options of `method: benders`: `gap` (relative, default 0.001), `max_iterations` (500), `time_limit` (s), "
+        "`level` (level-set parameter in (0, 1), 0.5), `regularisation` (`level_set` or `none`), `days_per_block` (1), "
+        "`executor` (`processes`, `serial` or `dask`), `workers` (2), `scheduler` (a Dask scheduler address), `penalty` "
+        "(bn CNY per unit of a master value a block cannot meet; default 100 x the largest master cost), `checkpoint` "
+        "(true: cuts written beside the results each iteration, and a rerun resumes from them), `level_solver` (ipx).",
+        None,
+        kind="mapping",
+    ),
+    Setting(
         "extensions",
         "Python files (paths relative to the case folder) whose function `extend(model)` adds constraints, variables "
         "or objective terms to the Pyomo model before it is solved (docs/extending.md); blank = none.",

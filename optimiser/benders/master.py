@@ -1,0 +1,174 @@
+"""The master: investment, retirement, corridor and budget decisions, one cost estimate θ_b per block, and the cuts.
+
+    lower bound    L = min  c'y + sum_b θ_b   s.t.  master rows, θ_b >= floor_b, cuts       (LP, dual simplex)
+    next point     ŷ ∈ {y : master rows, cuts, c'y + sum_b θ_b <= L + level x (U - L)}      (interior point)
+
+The level-set step (Pecci and Jenkins, IEEE Trans. Power Systems 40(4), 2025) asks the interior-point solver for
+a point of the level set with no objective and without crossover: it returns a point in the interior of the set
+(near its analytic centre), away from the extreme vertices the plain cutting-plane master jumps between. Without
+an upper bound yet (the first iteration) the lower-bound LP's own point is used.
+"""
+
+from __future__ import annotations
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+from .partition import Decomposition
+
+#: cut coefficients smaller than this (in cost per unit of the linking column) are dropped
+CUT_TOLERANCE = 1e-10
+#: margin (in the column's units: GW, GWh, TWh, Mt) of the level-set step's box on columns without finite bounds
+BOX_MARGIN = 1.0
+
+
+class MasterError(RuntimeError):
+    """The master has no optimum: the investment constraints alone conflict, or a cost runs to -infinity."""
+
+
+class Master:
+    def __init__(self, decomposition: Decomposition, floors: np.ndarray, options: dict | None = None):
+        self.dec = decomposition
+        self.n_y = decomposition.n_master
+        self.n_blocks = len(decomposition.blocks)
+        self.options = options or {}
+        self.cost = np.r_[decomposition.cost, np.ones(self.n_blocks)]
+        self.col_lower = np.r_[decomposition.col_lower, np.asarray(floors, dtype=float)]
+        self.col_upper = np.r_[decomposition.col_upper, np.full(self.n_blocks, np.inf)]
+        base = decomposition.matrix
+        self.base = sp.csr_matrix((base.data, base.indices, base.indptr), shape=(base.shape[0], self.n_y + self.n_blocks))
+        # cuts as CSR pieces: theta_b - g'z >= rhs
+        self.cut_block: list[int] = []
+        self.cut_columns: list[np.ndarray] = []
+        self.cut_values: list[np.ndarray] = []
+        self.cut_rhs: list[float] = []
+        self.lp = self._new_highs(simplex=True)
+        self._pass(self.lp, self.cost, self.base, decomposition.row_lower, decomposition.row_upper)
+        self.duals = None
+
+    # ---------------------------------------------------------------- HiGHS
+    def _new_highs(self, simplex: bool) -> highspy.Highs:
+        highs = highspy.Highs()
+        highs.setOptionValue("output_flag", False)
+        threads = self.options.get("threads")
+        if threads is not None:
+            highs.setOptionValue("threads", int(threads))
+        if simplex:
+            highs.setOptionValue("solver", "simplex")
+        else:
+            solver = str(self.options.get("level_solver", "ipx"))
+            highs.setOptionValue("solver", solver)
+            highs.setOptionValue("run_crossover", "off")
+        return highs
+
+    def _pass(self, highs, cost, matrix: sp.csr_matrix, row_lower, row_upper, col_lower=None, col_upper=None) -> None:
+        csc = matrix.tocsc()
+        col_lower = self.col_lower if col_lower is None else col_lower
+        col_upper = self.col_upper if col_upper is None else col_upper
+        status = highs.passModel(
+            int(csc.shape[1]), int(csc.shape[0]), int(csc.nnz), 1, 1, 0.0, np.ascontiguousarray(cost, dtype=np.float64),
+            np.ascontiguousarray(col_lower, dtype=np.float64), np.ascontiguousarray(col_upper, dtype=np.float64),
+            np.ascontiguousarray(row_lower, dtype=np.float64), np.ascontiguousarray(row_upper, dtype=np.float64),
+            csc.indptr.astype(np.int32), csc.indices.astype(np.int32), csc.data.astype(np.float64), np.zeros(int(csc.shape[1]), dtype=np.int32),
+        )
+        if status == highspy.HighsStatus.kError:
+            raise MasterError("HiGHS refused the Benders master")
+
+    # ---------------------------------------------------------------- cuts
+    def cut(self, block: int, linking: np.ndarray, point: np.ndarray, value: float, gradient: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """The cut θ_block >= value + gradient'(z - point) as (columns, coefficients, rhs) of a >= row."""
+        keep = np.abs(gradient) > CUT_TOLERANCE
+        columns = np.r_[linking[keep], self.n_y + block].astype(np.int64)
+        coefficients = np.r_[-gradient[keep], 1.0]
+        rhs = float(value - gradient[keep] @ point[keep])
+        return columns, coefficients, rhs
+
+    def add_cuts(self, cuts: list[tuple[int, np.ndarray, np.ndarray, float]]) -> None:
+        """Append cuts (block, columns, coefficients, rhs) to the master."""
+        if not cuts:
+            return
+        starts = np.cumsum([0] + [len(c[1]) for c in cuts[:-1]]).astype(np.int32)
+        columns = np.concatenate([c[1] for c in cuts]).astype(np.int32)
+        values = np.concatenate([c[2] for c in cuts]).astype(np.float64)
+        lower = np.array([c[3] for c in cuts], dtype=np.float64)
+        self.lp.addRows(len(cuts), lower, np.full(len(cuts), np.inf), len(columns), starts, columns, values)
+        for block, cols, vals, rhs in cuts:
+            self.cut_block.append(int(block))
+            self.cut_columns.append(np.asarray(cols, dtype=np.int64))
+            self.cut_values.append(np.asarray(vals, dtype=float))
+            self.cut_rhs.append(float(rhs))
+
+    @property
+    def n_cuts(self) -> int:
+        return len(self.cut_rhs)
+
+    def _cut_matrix(self) -> sp.csr_matrix:
+        if not self.cut_rhs:
+            return sp.csr_matrix((0, self.n_y + self.n_blocks))
+        lengths = [len(c) for c in self.cut_columns]
+        indptr = np.r_[0, np.cumsum(lengths)]
+        return sp.csr_matrix((np.concatenate(self.cut_values), np.concatenate(self.cut_columns), indptr), shape=(len(lengths), self.n_y + self.n_blocks))
+
+    # ---------------------------------------------------------------- solves
+    def solve_lower(self) -> tuple[float, np.ndarray]:
+        """The master LP: its optimum (a lower bound of the whole programme) and its point (y, θ)."""
+        self.lp.run()
+        status = self.lp.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            self.lp.clearSolver()
+            self.lp.run()
+            status = self.lp.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise MasterError(f"the Benders master LP ended {self.lp.modelStatusToString(status)}")
+        solution = self.lp.getSolution()
+        self.duals = np.asarray(solution.row_dual)[: self.base.shape[0]].copy()
+        return float(self.lp.getInfo().objective_function_value), np.asarray(solution.col_value).copy()
+
+    def solve_level(self, level: float, center: np.ndarray, lower_point: np.ndarray) -> np.ndarray | None:
+        """An interior point of the level set {master rows, cuts, c'y + sum θ <= level}; None if the interior-point
+        solve gives none (the caller then keeps the lower-bound point).
+
+        Columns without a finite bound (budgets, net emissions) are boxed around the level set's centre (the best
+        point so far) for this step only, so that the set has an interior point: a box holding the centre and the
+        lower-bound LP's point, each side max(1, |centre|, |LP point - centre|) wide (Marsten's box step, 1975).
+        A budget of an inequality row can otherwise grow without limit at no cost, and the centre of an unbounded
+        set does not exist."""
+        highs = self._new_highs(simplex=False)
+        cuts = self._cut_matrix()
+        objective_row = sp.csr_matrix(self.cost.reshape(1, -1))
+        matrix = sp.vstack([self.base, cuts, objective_row], format="csr")
+        row_lower = np.r_[self.dec.row_lower, np.asarray(self.cut_rhs), -np.inf]
+        row_upper = np.r_[self.dec.row_upper, np.full(self.n_cuts, np.inf), level]
+        lp_point = lower_point[: self.n_y]
+        lower, upper = self.col_lower.copy(), self.col_upper.copy()
+        unbounded = ~np.isfinite(lower[: self.n_y]) | ~np.isfinite(upper[: self.n_y])
+        box_lower, box_upper = np.minimum(center, lp_point) - BOX_MARGIN, np.maximum(center, lp_point) + BOX_MARGIN
+        lower[: self.n_y] = np.where(unbounded, np.maximum(lower[: self.n_y], box_lower), lower[: self.n_y])
+        upper[: self.n_y] = np.where(unbounded, np.minimum(upper[: self.n_y], box_upper), upper[: self.n_y])
+        self._pass(highs, np.zeros(len(self.cost)), matrix, row_lower, row_upper, lower, upper)
+        highs.run()
+        status = highs.getModelStatus()
+        if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kUnknown):
+            return None
+        point = np.asarray(highs.getSolution().col_value).copy()
+        if len(point) != len(self.cost) or not np.all(np.isfinite(point)):
+            return None
+        return np.clip(point, lower, upper)
+
+    def state(self) -> dict:
+        """The cuts as flat arrays (for a checkpoint)."""
+        lengths = np.array([len(c) for c in self.cut_columns], dtype=np.int64)
+        return {
+            "cut_block": np.asarray(self.cut_block, dtype=np.int64), "cut_lengths": lengths,
+            "cut_columns": np.concatenate(self.cut_columns) if self.cut_columns else np.zeros(0, dtype=np.int64),
+            "cut_values": np.concatenate(self.cut_values) if self.cut_values else np.zeros(0),
+            "cut_rhs": np.asarray(self.cut_rhs, dtype=float),
+        }
+
+    def restore(self, state: dict) -> None:
+        """Add the cuts of a checkpoint."""
+        bounds = np.r_[0, np.cumsum(state["cut_lengths"])]
+        cuts = [(int(b), state["cut_columns"][bounds[i] : bounds[i + 1]], state["cut_values"][bounds[i] : bounds[i + 1]], float(r))
+                for i, (b, r) in enumerate(zip(state["cut_block"], state["cut_rhs"]))]
+        self.add_cuts(cuts)
