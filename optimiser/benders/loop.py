@@ -39,7 +39,8 @@ class Iteration:
 
 def automatic_penalty(decomposition: Decomposition) -> float:
     """PENALTY_FACTOR x the largest cost of a master column per unit (at least 1 bn CNY per unit)."""
-    largest = float(np.max(np.abs(decomposition.cost))) if len(decomposition.cost) else 0.0
+    cost = decomposition.master.cost
+    largest = float(np.max(np.abs(cost))) if len(cost) else 0.0
     return PENALTY_FACTOR * max(1.0, largest)
 
 
@@ -65,6 +66,7 @@ def solve_benders(model, options: dict | None = None, out: Path | str | None = N
     executor = make_executor(settings["executor"], [b.spec() for b in decomposition.blocks], penalty, None, int(settings["workers"]),
                              settings.get("scheduler"))
     history: list[Iteration] = []
+    warnings_given: list[str] = []
     try:
         floors = executor.lower_bounds()
         master = Master(decomposition, np.array([floors[b.index] for b in decomposition.blocks]),
@@ -94,17 +96,19 @@ def solve_benders(model, options: dict | None = None, out: Path | str | None = N
                 break
             master_start = time.perf_counter()
             lower, point = master.solve_lower()
-            lower += decomposition.objective_offset
+            lower += decomposition.master.objective_offset
             if np.isfinite(best_upper) and _relative_gap(best_upper, lower) <= float(settings["gap"]):
-                history_gap = _relative_gap(best_upper, lower)
                 status = "Optimal"
-                log(f"benders: converged: lower bound {lower:.8g}, upper bound {best_upper:.8g}, gap {history_gap:.2e}")
+                log(f"benders: converged: lower bound {lower:.8g}, upper bound {best_upper:.8g}, gap {_relative_gap(best_upper, lower):.2e}")
                 break
             if settings["regularisation"] == "level_set" and center is not None:
-                level = lower - decomposition.objective_offset + float(settings["level"]) * (best_penalised - lower)
+                level = lower - decomposition.master.objective_offset + float(settings["level"]) * (best_penalised - lower)
                 interior = master.solve_level(level, center, point)
                 if interior is not None:
                     point = interior
+                else:
+                    warnings_given.append(f"iteration {iteration}: the level-set step ended '{master.level_status}'; the master LP's point was used")
+                    log(f"benders warning: {warnings_given[-1]}")
             master_s = time.perf_counter() - master_start
             y = point[: master.n_y]
             sub_start = time.perf_counter()
@@ -112,7 +116,11 @@ def solve_benders(model, options: dict | None = None, out: Path | str | None = N
             results = sorted(executor.evaluate({b.index: y[b.linking] for b in decomposition.blocks}), key=lambda r: r["index"])
             subproblems_s = time.perf_counter() - sub_start
             by_block = {r["index"]: r for r in results}
-            point_cost = float(decomposition.cost @ y + sum(r["value"] for r in results) + decomposition.objective_offset)
+            retried = [decomposition.blocks[r["index"]].label for r in results if r["retried"]]
+            if retried:
+                warnings_given.append(f"iteration {iteration}: subproblem(s) {', '.join(retried)} solved again from scratch after a warm start failed")
+                log(f"benders warning: {warnings_given[-1]}")
+            point_cost = float(decomposition.master.cost @ y + sum(r["value"] for r in results) + decomposition.master.objective_offset)
             slack = max((r["slack_max"] for r in results), default=0.0)
             if slack <= SLACK_TOLERANCE and point_cost < best_upper:
                 best_upper, best_point = point_cost, y.copy()
@@ -154,13 +162,14 @@ def solve_benders(model, options: dict | None = None, out: Path | str | None = N
         timings={"transfer_s": partition_s + executor.startup_s, "solve_s": total_s - partition_s - executor.startup_s},
         info={
             "simplex_iterations": 0, "ipm_iterations": 0, "primal_infeasibility": violation, "dual_infeasibility": float("nan"),
-            "solver_used": "benders", "solver_requested": str(merged.get("solver", "choose")), "solver_warnings": "",
+            "solver_used": "benders", "solver_requested": str(merged.get("solver", "choose")), "solver_warnings": "; ".join(warnings_given),
             "benders": {
                 "history": history, "settings": {k: v for k, v in settings.items() if v is not None}, "penalty": penalty,
                 "blocks": len(decomposition.blocks), "budgets": len(decomposition.budget_row), "coupling_rows": len(decomposition.coupling_rows),
                 "master_columns": len(decomposition.master_columns), "workers": executor.workers, "executor": executor.name,
                 "lower_bound": lower, "upper_bound": best_upper, "gap": gap, "violation": violation, "startup_s": executor.startup_s,
                 "partition_s": partition_s, "block_seconds": [final[b.index]["seconds"] for b in decomposition.blocks],
+                "block_labels": [b.label for b in decomposition.blocks],
             },
         },
     )
@@ -222,3 +231,5 @@ def annotate(ds, solution) -> None:
     for name, unit in units.items():
         ds[f"benders_{name}"] = xr.DataArray([getattr(h, name) for h in history], dims="benders_iteration",
                                              coords={"benders_iteration": iterations}, attrs={"units": unit})
+    ds["benders_block_s"] = xr.DataArray(info["block_seconds"], dims="benders_block", coords={"benders_block": info["block_labels"]},
+                                         attrs={"units": "s", "description": "Solve time of each subproblem (period/representative periods) at the final point"})

@@ -15,6 +15,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
+from ..solve import _pass
 from .partition import Decomposition
 
 #: cut coefficients smaller than this (in cost per unit of the linking column) are dropped
@@ -29,14 +30,15 @@ class MasterError(RuntimeError):
 
 class Master:
     def __init__(self, decomposition: Decomposition, floors: np.ndarray, options: dict | None = None):
-        self.dec = decomposition
+        program = decomposition.master
         self.n_y = decomposition.n_master
         self.n_blocks = len(decomposition.blocks)
         self.options = options or {}
-        self.cost = np.r_[decomposition.cost, np.ones(self.n_blocks)]
-        self.col_lower = np.r_[decomposition.col_lower, np.asarray(floors, dtype=float)]
-        self.col_upper = np.r_[decomposition.col_upper, np.full(self.n_blocks, np.inf)]
-        base = decomposition.matrix
+        self.cost = np.r_[program.cost, np.ones(self.n_blocks)]
+        self.col_lower = np.r_[program.col_lower, np.asarray(floors, dtype=float)]
+        self.col_upper = np.r_[program.col_upper, np.full(self.n_blocks, np.inf)]
+        self.row_lower, self.row_upper = program.row_lower, program.row_upper
+        base = program.matrix
         self.base = sp.csr_matrix((base.data, base.indices, base.indptr), shape=(base.shape[0], self.n_y + self.n_blocks))
         # cuts as CSR pieces: theta_b - g'z >= rhs
         self.cut_block: list[int] = []
@@ -44,8 +46,10 @@ class Master:
         self.cut_values: list[np.ndarray] = []
         self.cut_rhs: list[float] = []
         self.lp = self._new_highs(simplex=True)
-        self._pass(self.lp, self.cost, self.base, decomposition.row_lower, decomposition.row_upper)
+        _pass(self.lp, self.cost, self.col_lower, self.col_upper, self.base.tocsc(), self.row_lower, self.row_upper)
         self.duals = None
+        #: HiGHS's status of the last level-set step
+        self.level_status = ""
 
     # ---------------------------------------------------------------- HiGHS
     def _new_highs(self, simplex: bool) -> highspy.Highs:
@@ -61,19 +65,6 @@ class Master:
             highs.setOptionValue("solver", solver)
             highs.setOptionValue("run_crossover", "off")
         return highs
-
-    def _pass(self, highs, cost, matrix: sp.csr_matrix, row_lower, row_upper, col_lower=None, col_upper=None) -> None:
-        csc = matrix.tocsc()
-        col_lower = self.col_lower if col_lower is None else col_lower
-        col_upper = self.col_upper if col_upper is None else col_upper
-        status = highs.passModel(
-            int(csc.shape[1]), int(csc.shape[0]), int(csc.nnz), 1, 1, 0.0, np.ascontiguousarray(cost, dtype=np.float64),
-            np.ascontiguousarray(col_lower, dtype=np.float64), np.ascontiguousarray(col_upper, dtype=np.float64),
-            np.ascontiguousarray(row_lower, dtype=np.float64), np.ascontiguousarray(row_upper, dtype=np.float64),
-            csc.indptr.astype(np.int32), csc.indices.astype(np.int32), csc.data.astype(np.float64), np.zeros(int(csc.shape[1]), dtype=np.int32),
-        )
-        if status == highspy.HighsStatus.kError:
-            raise MasterError("HiGHS refused the Benders master")
 
     # ---------------------------------------------------------------- cuts
     def cut(self, block: int, linking: np.ndarray, point: np.ndarray, value: float, gradient: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -138,21 +129,23 @@ class Master:
         cuts = self._cut_matrix()
         objective_row = sp.csr_matrix(self.cost.reshape(1, -1))
         matrix = sp.vstack([self.base, cuts, objective_row], format="csr")
-        row_lower = np.r_[self.dec.row_lower, np.asarray(self.cut_rhs), -np.inf]
-        row_upper = np.r_[self.dec.row_upper, np.full(self.n_cuts, np.inf), level]
+        row_lower = np.r_[self.row_lower, np.asarray(self.cut_rhs), -np.inf]
+        row_upper = np.r_[self.row_upper, np.full(self.n_cuts, np.inf), level]
         lp_point = lower_point[: self.n_y]
         lower, upper = self.col_lower.copy(), self.col_upper.copy()
         unbounded = ~np.isfinite(lower[: self.n_y]) | ~np.isfinite(upper[: self.n_y])
         box_lower, box_upper = np.minimum(center, lp_point) - BOX_MARGIN, np.maximum(center, lp_point) + BOX_MARGIN
         lower[: self.n_y] = np.where(unbounded, np.maximum(lower[: self.n_y], box_lower), lower[: self.n_y])
         upper[: self.n_y] = np.where(unbounded, np.minimum(upper[: self.n_y], box_upper), upper[: self.n_y])
-        self._pass(highs, np.zeros(len(self.cost)), matrix, row_lower, row_upper, lower, upper)
+        _pass(highs, np.zeros(len(self.cost)), lower, upper, matrix.tocsc(), row_lower, row_upper)
         highs.run()
         status = highs.getModelStatus()
+        self.level_status = highs.modelStatusToString(status)
         if status not in (highspy.HighsModelStatus.kOptimal, highspy.HighsModelStatus.kUnknown):
             return None
         point = np.asarray(highs.getSolution().col_value).copy()
         if len(point) != len(self.cost) or not np.all(np.isfinite(point)):
+            self.level_status += " (no finite point)"
             return None
         return np.clip(point, lower, upper)
 

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from ..model.linear import FinishedProgram
+
 MASTER = -1
 
 
@@ -95,14 +97,9 @@ class Decomposition:
     relaxed_rows: np.ndarray
     relaxed_columns: np.ndarray
     blocks: list[Block]
-    #: master arrays (columns: master columns then budgets; rows: master rows then coupling rows)
-    cost: np.ndarray
-    col_lower: np.ndarray
-    col_upper: np.ndarray
-    matrix: sp.csr_matrix
-    row_lower: np.ndarray
-    row_upper: np.ndarray
-    objective_offset: float = 0.0
+    #: the master's programme without the block estimates (columns: master columns then budgets; rows: master rows
+    #: then coupling rows; the objective's constant)
+    master: FinishedProgram
 
     @property
     def n_master(self) -> int:
@@ -112,8 +109,9 @@ class Decomposition:
     def fingerprint(self) -> str:
         """Identifies the decomposition (for checkpoints): sizes, the master's arrays and each block's columns."""
         digest = hashlib.sha256()
-        for array in (self.master_columns, self.budget_row, self.budget_block, self.cost, self.col_lower, self.col_upper,
-                      self.row_lower, self.row_upper, self.matrix.data, self.matrix.indices):
+        master = self.master
+        for array in (self.master_columns, self.budget_row, self.budget_block, master.cost, master.col_lower, master.col_upper,
+                      master.row_lower, master.row_upper, master.matrix.data, master.matrix.indices):
             digest.update(np.ascontiguousarray(array).tobytes())
         for block in self.blocks:
             digest.update(np.ascontiguousarray(block.columns).tobytes())
@@ -342,8 +340,8 @@ def decompose(finished, lp, time, periods, days_per_block: int = 1, relax: bool 
         n_cols=n_cols, n_rows=n_rows, master_columns=master_columns, master_rows=np.flatnonzero(master_row), coupling_rows=coupling_rows,
         budget_row=budget_row, budget_block=np.array([position_of[b] for b in budget_block], dtype=np.int64),
         coupling_lower=coupling_lower, coupling_upper=coupling_upper, relaxed_rows=np.array(relaxed_rows, dtype=np.int64),
-        relaxed_columns=np.array(relaxed_columns, dtype=np.int64), blocks=blocks, cost=master_cost, col_lower=master_lower,
-        col_upper=master_upper, matrix=master_matrix, row_lower=row_lower, row_upper=row_upper, objective_offset=finished.objective_offset,
+        relaxed_columns=np.array(relaxed_columns, dtype=np.int64), blocks=blocks,
+        master=FinishedProgram(master_cost, master_lower, master_upper, master_matrix, row_lower, row_upper, finished.objective_offset),
     )
 
 

@@ -20,6 +20,8 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
+from ..solve import _pass
+
 #: slack (in the linking column's units) below which a subproblem counts as meeting the master's values
 SLACK_TOLERANCE = 1e-6
 
@@ -45,15 +47,7 @@ class Subproblem:
         self.highs.setOptionValue("output_flag", False)
         for name, value in {"solver": "simplex", "presolve": "off", "threads": 1, **(options or {})}.items():
             self.highs.setOptionValue(name, value)
-        status = self.highs.passModel(
-            int(extended.shape[1]), int(extended.shape[0]), int(extended.nnz), 1, 1, 0.0,
-            np.ascontiguousarray(cost, dtype=np.float64), np.ascontiguousarray(lower, dtype=np.float64),
-            np.ascontiguousarray(upper, dtype=np.float64), np.ascontiguousarray(spec["row_lower"], dtype=np.float64),
-            np.ascontiguousarray(spec["row_upper"], dtype=np.float64), extended.indptr.astype(np.int32), extended.indices.astype(np.int32),
-            extended.data.astype(np.float64), np.zeros(int(extended.shape[1]), dtype=np.int32),
-        )
-        if status == highspy.HighsStatus.kError:
-            raise SubproblemError(f"HiGHS refused subproblem {self.label}")
+        _pass(self.highs, cost, lower, upper, extended, spec["row_lower"], spec["row_upper"])
 
     def lower_bound(self) -> float:
         """The block's least cost over every master value (linking columns within their own bounds): a floor for its
@@ -74,8 +68,10 @@ class Subproblem:
         self.highs.changeColsBounds(self.n_linking, self.linking_columns, values, values)
         self.highs.run()
         status = self.highs.getModelStatus()
-        if status != highspy.HighsModelStatus.kOptimal:
-            # a basis the bound change left unusable: solve once more from scratch before giving up
+        retried = status != highspy.HighsModelStatus.kOptimal
+        if retried:
+            # a basis the bound change left unusable: solve once more from scratch before giving up (counted and
+            # reported by the loop)
             self.highs.clearSolver()
             self.highs.run()
             status = self.highs.getModelStatus()
@@ -89,7 +85,7 @@ class Subproblem:
         out = {
             "index": self.index, "value": float(info.objective_function_value), "gradient": gradient,
             "slack": float(slack.sum()), "slack_max": float(slack.max()) if len(slack) else 0.0,
-            "seconds": time.perf_counter() - start, "iterations": int(info.simplex_iteration_count),
+            "seconds": time.perf_counter() - start, "iterations": int(info.simplex_iteration_count), "retried": retried,
         }
         if solution:
             out["x"] = column_value[: self.n_own].copy()
