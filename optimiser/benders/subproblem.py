@@ -1,5 +1,7 @@
 """An operational subproblem: one block's rows and columns, with the master's values fixed, kept resident in HiGHS
-between iterations (each solve starts from the previous basis: only the bounds of the fixed columns change).
+between iterations (each solve starts from the previous basis: only the bounds of the fixed columns change). The first
+solve is presolved; later ones start from the basis without presolve (a period-long China block: 11 s cold, 0.26 s
+warm).
 
 Value function and cut. With the linking columns z fixed at ẑ, the subproblem's optimum Q(ẑ) is convex in ẑ and
 the reduced costs of the fixed columns are a subgradient g (the derivative of the optimum in the fixed value), so
@@ -45,7 +47,7 @@ class Subproblem:
         upper = np.r_[spec["col_upper"], np.full(2 * self.n_linking, np.inf)]
         self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
-        for name, value in {"solver": "simplex", "presolve": "off", "threads": 1, **(options or {})}.items():
+        for name, value in {"solver": "simplex", "threads": 1, **(options or {})}.items():
             self.highs.setOptionValue(name, value)
         _pass(self.highs, cost, lower, upper, extended, spec["row_lower"], spec["row_upper"])
 
