@@ -827,7 +827,8 @@ SETTINGS: tuple[Setting, ...] = (
         "`level` (level-set parameter in (0, 1), 0.5), `regularisation` (`level_set` or `none`), `days_per_block` (1), "
         "`executor` (`processes`, `serial` or `dask`), `workers` (2), `scheduler` (a Dask scheduler address), `penalty` "
         "(bn CNY per unit of a master value a block cannot meet; default 100 x the largest master cost), `checkpoint` "
-        "(true: cuts written beside the results each iteration, and a rerun resumes from them), `level_solver` (ipx).",
+        "(true: cuts written beside the results each iteration, and a rerun resumes from them), `level_solver` (ipx), "
+        "`relax` (true: an equality coupling row is held one-sided where a master column provably takes up its slack).",
         None,
         kind="mapping",
     ),

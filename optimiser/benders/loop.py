@@ -126,7 +126,7 @@ def solve_benders(model, options: dict | None = None, out: Path | str | None = N
                 best_upper, best_point = point_cost, y.copy()
             if point_cost < best_penalised:
                 best_penalised, center = point_cost, y.copy()
-            master.add_cuts([(b.index, *master.cut(b.index, b.linking, y[b.linking], by_block[b.index]["value"], by_block[b.index]["gradient"])[:3])
+            master.add_cuts([(b.index, *master.cut(b.index, b.linking, y[b.linking], by_block[b.index]["value"], by_block[b.index]["gradient"]))
                              for b in decomposition.blocks])
             gap = _relative_gap(best_upper, lower)
             seconds = [r["seconds"] for r in results]
