@@ -50,9 +50,30 @@ def _attrs(units: str, description: str) -> dict:
 
 
 def extract(model: Model, solution: Solution) -> xr.Dataset:
-    """Turn a solved model into a Dataset with named dimensions and units."""
-    lp, data, case = model.lp, model.data, model.case
-    coords = {
+    """Turn a solved model into a Dataset with named dimensions and units.
+
+    Inputs the post-processor needs (so that a results file stands alone), the run's attributes, then, for an
+    optimal solution: capacities, operation, costs and prices, each from its own function below.
+    """
+    coords = _coordinates(model)
+    ds = xr.Dataset(coords=coords)
+    _input_echo(ds, model, coords)
+    _references(ds, model.case)
+    _run_attributes(ds, model, solution)
+    if not (solution.optimal and solution.x is not None):
+        return ds
+    _user_components(ds, model, solution)
+    _capacity_results(ds, model, solution.x, coords)
+    _operation_results(ds, model, solution.x, coords)
+    _cost_results(ds, model, solution.x, coords)
+    _price_results(ds, model, solution.row_dual, coords)
+    return ds
+
+
+def _coordinates(model: Model) -> dict:
+    """The dimensions of every results variable: region, period, time, technology, carrier, corridor, cost component."""
+    data, case = model.data, model.case
+    return {
         "region": np.array(case.regions, dtype=object),
         "period": data.periods.astype(np.int64),
         "time": data.time["time"].to_numpy(),
@@ -61,7 +82,22 @@ def extract(model: Model, solution: Solution) -> xr.Dataset:
         "corridor": np.array(case["corridors"]["corridor"].tolist(), dtype=object),
         "component": np.array(COST_COMPONENTS, dtype=object),
     }
-    ds = xr.Dataset(coords=coords)
+
+
+def _variable_reader(model: Model, x: np.ndarray, coords: dict):
+    """``var(name)``: a variable family's solution values as a labelled array over ``coords``."""
+
+    def var(name, fill=0.0):
+        family = model.lp.variables[name]
+        return _dense(family, model.lp.values(family, x), coords, fill)
+
+    return var
+
+
+def _input_echo(ds: xr.Dataset, model: Model, coords: dict) -> None:
+    """Time weights, period years and labels, technology and carrier attributes, capex and corridors: the inputs the
+    post-processor reads from the results file."""
+    data, case = model.data, model.case
     ds["time_weight_h"] = ("time", data.time["weight_h"].to_numpy(), _attrs("h", "Hours of the year each time step stands for"))
     ds["time_duration_h"] = ("time", data.time["duration_h"].to_numpy(), _attrs("h", "Chronological length of each time step"))
     ds["representative_period"] = ("time", data.time["representative_period"].to_numpy(), _attrs("1", "Cyclic group of each time step"))
@@ -96,8 +132,11 @@ def extract(model: Model, solution: Solution) -> xr.Dataset:
             ds[f"corridor_{column}"] = ("corridor", corridors[column].to_numpy(dtype=object), _attrs("", f"Corridor {column}"))
         ds["corridor_length_km"] = ("corridor", corridors["length_km"].to_numpy(dtype=float), _attrs("km", "Corridor length"))
 
-    _references(ds, case)
-    ok = solution.optimal and solution.x is not None
+
+
+def _run_attributes(ds: xr.Dataset, model: Model, solution: Solution) -> None:
+    """Case, status, objective (billion CNY), solver and its options, timings, model statistics and settings."""
+    case = model.case
     ds.attrs.update(
         {
             RESULTS_MARKER: 1,
@@ -132,16 +171,13 @@ def extract(model: Model, solution: Solution) -> xr.Dataset:
         ds.attrs["time_aggregation"] = yaml.safe_dump(_plain(case.time_aggregation), sort_keys=True)
     ds.attrs["extensions"] = yaml.safe_dump(model.extensions, sort_keys=True) if model.extensions else ""
     ds.attrs["model_changes"] = "\n".join(solution.extensions.changes)
-    if not ok:
-        return ds
-    _user_components(ds, model, solution)
 
-    x, dual = solution.x, solution.row_dual
 
-    def var(name, fill=0.0):
-        family = lp.variables[name]
-        return _dense(family, lp.values(family, x), coords, fill)
-
+def _capacity_results(ds: xr.Dataset, model: Model, x: np.ndarray, coords: dict) -> None:
+    """Installed, new, retired and early-retired capacity (GW) and storage energy capacity (GWh)."""
+    lp, data = model.lp, model.data
+    technologies = data.technologies
+    var = _variable_reader(model, x, coords)
     ds["capacity"] = var("capacity").assign_attrs(_attrs("GW", "Installed capacity (output flow; kt/h for mass carriers)"))
     ds["capacity_new"] = var("capacity_new").assign_attrs(_attrs("GW", "Capacity built in the period"))
     previous = ds["capacity"].shift(period=1).fillna(0.0)
@@ -172,6 +208,12 @@ def extract(model: Model, solution: Solution) -> xr.Dataset:
         energy_new = energy_new + var("storage_energy_new")
     ds["storage_energy_new"] = energy_new.where(is_storage, 0.0).assign_attrs(_attrs("GWh", "Storage energy capacity built in the period"))
 
+
+
+def _operation_results(ds: xr.Dataset, model: Model, x: np.ndarray, coords: dict) -> None:
+    """Generation (GW, TWh/yr), storage operation and levels, corridor flows (GW), CO2 (Mt/yr), demand and lost load."""
+    lp, data = model.lp, model.data
+    var = _variable_reader(model, x, coords)
     ds["generation"] = var("generation").assign_attrs(_attrs("GW", "Output of conversion technologies (their output carrier)"))
     weight = ds["time_weight_h"]
     ds["generation_annual"] = (ds["generation"] * weight).sum("time").assign_attrs(_attrs("GWh/yr", "Annual output")) * 1.0
@@ -220,7 +262,11 @@ def extract(model: Model, solution: Solution) -> xr.Dataset:
     if "lost_load" in lp.variables:
         ds["lost_load"] = var("lost_load").assign_attrs(_attrs("GW", "Unserved demand"))
 
-    # costs by component and period
+
+
+def _cost_results(ds: xr.Dataset, model: Model, x: np.ndarray, coords: dict) -> None:
+    """Discounted cost by component and period (billion CNY; sums to the objective), annual costs, history apart."""
+    lp, data = model.lp, model.data
     component_costs = lp.component_cost(x)
     cost = xr.DataArray(np.zeros((len(COST_COMPONENTS), len(coords["period"]))), dims=["component", "period"], coords={"component": coords["component"], "period": coords["period"]})
     for (component, period), value in component_costs.items():
@@ -233,7 +279,11 @@ def extract(model: Model, solution: Solution) -> xr.Dataset:
     ds.attrs["objective_historical"] = historical_cost
     ds.attrs["objective_pathway"] = float(cost.sum()) - historical_cost
 
-    # prices from duals
+
+
+def _price_results(ds: xr.Dataset, model: Model, dual: np.ndarray, coords: dict) -> None:
+    """Carrier prices from the balance duals (CNY/MWh, CNY/t) and the CO2 shadow price (CNY/t) from cap and budget."""
+    lp, data, case = model.lp, model.data, model.case
     balance = lp.constraints["balance"]
     period_weight = data.weight_of(balance.keys["period"])
     balance_dual = lp.values(balance, dual)
@@ -264,7 +314,6 @@ def extract(model: Model, solution: Solution) -> xr.Dataset:
     )
     cap_values = case["periods"].set_index("period")["co2_cap_Mt"].reindex(coords["period"]).to_numpy(dtype=float)
     ds["co2_cap"] = xr.DataArray(cap_values, dims="period", coords={"period": coords["period"]}).assign_attrs(_attrs("Mt CO2/yr", "CO2 cap (NaN = none)"))
-    return ds
 
 
 REFERENCE_COLUMNS = ("quantity", "technologies", "period", "value", "low", "high", "unit", "tolerance", "kind", "label", "source")
