@@ -903,6 +903,8 @@ def _setting_details(key: str, value) -> list[tuple[str, object, str]]:
     """Checks particular to one setting, as (setting or option name, value, expected)."""
     if key == "time_aggregation":
         return setting_issues(value)
+    if key == "lost_load_periods" and value not in ("all", "historical"):
+        return [(key, value, "'all' or 'historical'")]
     if key == "solver" and value:
         from .solve import option_problems  # (imports HiGHS)
 

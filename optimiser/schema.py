@@ -750,6 +750,13 @@ SETTINGS: tuple[Setting, ...] = (
         plausible=(1e3, 1e6),
     ),
     Setting(
+        "lost_load_periods",
+        "Where `value_of_lost_load_CNY_per_MWh` lets demand go unserved: `all` periods, or only the `historical` ones "
+        "(`historical_periods`: the recorded fleet may have fallen short, as it did in rationing; in the pathway demand "
+        "must be met).",
+        "all",
+    ),
+    Setting(
         "tie_break_capex_CNY_per_kW",
         "Capex (annuitised like any other) given to capacity that has neither capex nor fixed O&M, so that "
         "interior-point solutions without crossover report the capacity needed instead of an arbitrary point of a "

@@ -184,3 +184,44 @@ def test_corridor_costs_follow_their_corridor_when_history_has_no_builds(tmp_pat
     assert float(ds["corridor_capacity_new"].sel(corridor="A-C", period=2030)) == approx(8)
     wind_capex = 32 * 0.5 * 10  # 32 GW of wind in A for 16 GW of demand
     assert float(ds["cost"].sel(component="capex", period=2030)) - wind_capex == approx(60.0)
+
+
+# Lost load in history only (lost_load_periods: historical). Demand 12 GW flat in both periods, the recorded 10 GW of
+# coal, value of lost load 1,000 CNY/MWh = 1e-3 bn CNY/GWh (above coal's 3e-4 and wind's 0.5 / 4,380 = 1.14e-4).
+#   2020 (historical): coal runs flat out, 10 x 8760 x 3e-4 = 26.28 bn/yr; 2 GW unserved, 2 x 8760 x 1e-3 = 17.52 bn/yr;
+#                      43.80 bn/yr x 10 years = 438.0 bn.
+#   2030 with wind: 12 GW / 0.5 = 24 GW of wind, 24 x 0.5 x 10 = 120.0 bn (cheaper than coal or lost load). Total 558.0.
+#   2030 with no new wind or coal allowed: coal 26.28 + 2 GW unserved 17.52 = 43.80 bn/yr, 438.0 bn if lost load is allowed there
+#                      (total 876.0); infeasible if lost load is for history only.
+VOLL = {"historical_periods": [2020], "value_of_lost_load_CNY_per_MWh": 1000}
+SHORT = [{"carrier": "electricity", "region": "A", "period": p, "demand_TWh": 105.12} for p in (2020, 2030)]
+
+
+def lost_TWh(ds, period):
+    return float((ds["lost_load"].sel(carrier="electricity", region="A", period=period) * ds["time_weight_h"]).sum()) / 1e3
+
+
+def test_lost_load_in_history_only(tmp_path):
+    ds, model, solution = solve_case(history_case(tmp_path / "h", settings={**VOLL, "lost_load_periods": "historical"}, demand=SHORT))
+    assert solution.objective == approx(558.0)
+    assert ds.attrs["objective_historical"] == approx(438.0)
+    assert lost_TWh(ds, 2020) == approx(17.52)  # 2 GW x 8760 h
+    assert set(model.lp.variables["lost_load"].keys["period"]) == {2020}  # no lost load variable in the pathway
+    assert wind(ds, "capacity_new", 2030) == approx(24)
+
+
+def test_lost_load_everywhere_or_in_history_only_when_the_pathway_cannot_meet_demand(tmp_path):
+    no_wind = [{"technology": "wind", "region": "A", "period": 2030, "capacity_max_GW": 0},
+               {"technology": "coal", "region": "A", "period": 2030, "capacity_max_GW": 10}]  # nothing new
+    ds, _, solution = solve_case(history_case(tmp_path / "all", settings=VOLL, demand=SHORT, capacity_limits=no_wind))
+    assert solution.objective == approx(876.0)
+    assert lost_TWh(ds, 2030) == approx(17.52)
+    path = history_case(tmp_path / "hist", settings={**VOLL, "lost_load_periods": "historical"}, demand=SHORT, capacity_limits=no_wind)
+    _, _, solution = solve_case(path, expect_optimal=False)
+    assert solution.status == "Infeasible"
+    assert any("supply short of demand" in line and "period=2030" in line for line in solution.diagnosis), solution.diagnosis
+
+
+def test_lost_load_periods_must_be_all_or_historical(tmp_path):
+    with pytest.raises(optimiser.InputError, match="lost_load_periods.*'all' or 'historical'"):
+        optimiser.load_case(history_case(tmp_path / "bad", settings={**VOLL, "lost_load_periods": "pathway"}))

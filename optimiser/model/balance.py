@@ -70,9 +70,14 @@ def add_balances(model) -> None:
     model.demand = demand
 
     voll = data.case.settings.get("value_of_lost_load_CNY_per_MWh")
-    if voll is not None and len(demand):
-        demand_keys = demand[["carrier", "region", "period"]]
-        lost = lp.add_variables("lost_load", demand_keys, timed=True, upper=demand.attrs["GW"].ravel(), units="GW", doc="Unserved demand")
+    # lost_load_periods: historical = only where the recorded fleet may fall short; all = everywhere
+    where = np.ones(len(demand), dtype=bool)
+    if data.case.settings.get("lost_load_periods") == "historical":
+        where = np.isin(demand["period"].to_numpy(), data.periods[data.historical])
+    if voll is not None and where.any():
+        demand_keys = demand.loc[where, ["carrier", "region", "period"]].reset_index(drop=True)
+        upper = demand.attrs["GW"][where]
+        lost = lp.add_variables("lost_load", demand_keys, timed=True, upper=upper.ravel(), units="GW", doc="Unserved demand")
         index = np.arange(len(demand_keys))
         balance.add(lost, index, balance.locate(demand_keys), 1.0)
         weight = data.time["weight_h"].to_numpy()
