@@ -410,12 +410,19 @@ def _scatter(families: dict, pieces: dict, out: np.ndarray, kind: str) -> np.nda
         parts = pieces.get(name)
         if not parts:
             continue
-        keys = pd.concat([keys for keys, _ in parts], ignore_index=True)
+        keys = pd.concat([_plain_frame(keys) for keys, _ in parts], ignore_index=True)
         values = np.concatenate([values for _, values in parts])
         positions = family.locate(keys[family.dims], strict=kind == "variable")
         found = positions >= 0
         out[family.flat(positions[found])] = values[found]
     return out
+
+
+def _plain_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without its ``attrs`` (pandas compares them on concat; arrays of different shapes there raise)."""
+    frame = frame.copy(deep=False)
+    frame.attrs = {}
+    return frame
 
 
 def largest_violation(lp, x: np.ndarray) -> tuple[float, str]:

@@ -520,3 +520,30 @@ def test_budget_share_leaves_out_what_the_model_cannot_change():
     assert budget_allocation(310.0, 202.0, [2030], years, outside) == approx(104.0)
     assert budget_allocation(310.0, 300.0, [2040], years, outside) == approx(10.0)
     assert budget_allocation(310.0, 0.0, [2020], years) == approx(103.3333333)  # nothing outside: years alone
+
+
+def test_lost_load_in_windows_of_different_demand_rows(tmp_path):
+    """Lost load allowed everywhere (1,000 CNY/MWh, dearer than wind's 0.5 bn/GW/yr / 4,380 h = 114 CNY/MWh, so unused)
+    and demand rows that differ by window (A in 2020; A and B in 2030): the windows' pieces stitch back (a regression:
+    pandas compared the demand arrays the pieces' keys carried and failed on their different shapes).
+
+    Wind only (10,000 CNY/kW over 20 years, r = 0: 0.5 bn CNY per GW and year; availability 0.5). 2020: 8 GW in A ->
+    16 GW of wind, 16 x 0.5 x 10 = 80; 2030: they stand (80 more), B's 1 GW needs 2 GW of wind (10). Total 170 in both
+    modes."""
+    path = write_case(
+        tmp_path / "two_regions",
+        settings={"last_period_years": 10, "value_of_lost_load_CNY_per_MWh": 1000},
+        periods=[{"period": 2020}, {"period": 2030}],
+        regions=[{"region": "A"}, {"region": "B"}],
+        carriers=[{"carrier": "electricity"}],
+        technologies=[{"technology": "wind", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 20, "wacc": 0.0,
+                       "availability_max": 0.5}],
+        technology_periods=[{"technology": "wind", "period": 2020, "capex_CNY_per_kW": 10000}],
+        time_steps=STEP,
+        demand=[{"carrier": "electricity", "region": r, "period": p, "demand_TWh": twh} for r, p, twh in (("A", 2020, 70.08), ("A", 2030, 70.08), ("B", 2030, 8.76))],
+    )
+    for mode in ("perfect", "myopic"):
+        ds = solve(path, tmp_path, mode)
+        assert ds.attrs["objective"] == approx(170.0)
+        assert float(ds["lost_load"].sum()) == approx(0.0)
+        assert float(ds["capacity"].sel(technology="wind", region="B", period=2030)) == approx(2.0)

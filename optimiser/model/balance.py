@@ -75,7 +75,8 @@ def add_balances(model) -> None:
     if data.case.settings.get("lost_load_periods") == "historical":
         where = np.isin(demand["period"].to_numpy(), data.periods[data.historical])
     if voll is not None and where.any():
-        demand_keys = demand.loc[where, ["carrier", "region", "period"]].reset_index(drop=True)
+        demand_keys = pd.DataFrame(demand.loc[where, ["carrier", "region", "period"]].reset_index(drop=True))
+        demand_keys.attrs = {}  # not the demand's GW array
         upper = demand.attrs["GW"][where]
         lost = lp.add_variables("lost_load", demand_keys, timed=True, upper=upper.ravel(), units="GW", doc="Unserved demand")
         index = np.arange(len(demand_keys))
