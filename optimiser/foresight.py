@@ -24,6 +24,9 @@ the full model gives the same dataset as a perfect-foresight run.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
+import pickle
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +36,7 @@ import pandas as pd
 import yaml
 
 from . import economics
+from .atomic import atomic_write_bytes
 
 MODES = ("perfect", "myopic", "rolling")
 #: tables whose rows for periods outside a window still matter: values are interpolated between the periods given
@@ -469,16 +473,62 @@ def solve_pathway(case, options: dict | None = None, out: Path | str | None = No
     size, step = window_shape(case.settings, len(periods))
     windows = plan_windows(periods, size, step)
     log(f"foresight {mode(case)}: {len(windows)} window(s) of up to {size} period(s), keeping {step}")
-    carried, pathway, records = Carried.nothing(), Pathway(), []
-    for window in windows:
+    checkpoint = WindowCheckpoint(out, case, windows, options, solver)
+    state = checkpoint.load()
+    if state is not None:
+        log(f"foresight: resuming after window {state['done']} from {checkpoint.path} (the same case, settings and options)")
+    carried, pathway, records, solution = (state["carried"], state["pathway"], state["records"], state["last"]) if state else (
+        Carried.nothing(), Pathway(), [], None)
+    for window in windows[len(records):]:
         model, solution, record = _solve_window(case, window, years, carried, options, out, solver, log)
         records.append(record)
         if not solution.optimal:
             return _failed(case, solution, window, records)
         pathway.keep(model, solution, window)
         carried = carry(carried, model, solution.x, window, years)
+        checkpoint.save(carried, pathway, records, solution)
         del model
     return _stitched(case, pathway, solution, records, log)
+
+
+class WindowCheckpoint:
+    """What the windows solved so far decided (fleet carried, kept values and duals, statistics), written atomically
+    after each window beside the results (``<out>.foresight.pkl``), so that a run stopped or failed later (a wall-clock
+    limit, a crash in the stitch) resumes after its last solved window; it is removed once an optimal pathway's results
+    are written. It belongs to one case, settings, window plan,
+    solver and options and package version (a fingerprint); another run's file is ignored and overwritten. It is
+    Python's pickle: load only files your own runs wrote."""
+
+    def __init__(self, out, case, windows, options, solver):
+        from . import __version__
+
+        self.path = Path(out).with_suffix(".foresight.pkl") if out else None
+        text = json.dumps({"input_hash": case.input_hash, "settings": case.settings, "windows": [dataclasses.astuple(w) for w in windows],
+                           "options": options or {}, "solver": solver, "version": __version__}, sort_keys=True, default=str)
+        self.fingerprint = hashlib.sha256(text.encode()).hexdigest()
+
+    @staticmethod
+    def remove(out) -> None:
+        Path(out).with_suffix(".foresight.pkl").unlink(missing_ok=True)
+
+    def load(self) -> dict | None:
+        if self.path is None or not self.path.exists():
+            return None
+        try:
+            with open(self.path, "rb") as stream:
+                state = pickle.load(stream)
+        except Exception:  # a file of another version or a torn one: start afresh (it is rewritten after window 1)
+            return None
+        return state if isinstance(state, dict) and state.get("fingerprint") == self.fingerprint else None
+
+    def save(self, carried, pathway, records, solution) -> None:
+        if self.path is None:
+            return
+        last = dataclasses.replace(solution, x=None, row_dual=None)  # the stitch takes status, solver and info from it
+        last.extensions = None
+        state = {"fingerprint": self.fingerprint, "done": records[-1]["window"], "carried": carried, "pathway": pathway, "records": records,
+                 "last": last}
+        atomic_write_bytes(self.path, pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _solve_window(case, window: Window, years: dict, carried: Carried, options, out, solver, log):

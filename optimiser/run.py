@@ -111,6 +111,8 @@ def run(
     results.attrs["total_s"] = time.perf_counter() - start
     write_results(results, out)
     log(f"results written to {out}")
+    if foresight.mode(case) != "perfect" and results.attrs.get("optimal"):
+        foresight.WindowCheckpoint.remove(out)  # the pathway is in the results now
     if schedule and results.attrs.get("optimal"):
         from .postprocess import postprocess
 

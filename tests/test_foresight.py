@@ -547,3 +547,43 @@ def test_lost_load_in_windows_of_different_demand_rows(tmp_path):
         assert ds.attrs["objective"] == approx(170.0)
         assert float(ds["lost_load"].sum()) == approx(0.0)
         assert float(ds["capacity"].sel(technology="wind", region="B", period=2030)) == approx(2.0)
+
+
+def test_a_run_that_fails_after_its_windows_resumes_from_their_checkpoint(tmp_path, monkeypatch):
+    """Each solved window is checkpointed beside the results; a run stopped after them (here: the stitch raises)
+    resumes without solving any window again and gives the fresh run's answer (604.24, as worked out above)."""
+    import optimiser.foresight as foresight
+
+    path = retiring_fleet(tmp_path, historical=True)
+    out = tmp_path / "resumed.nc"
+    settings = {"foresight": "myopic"}
+    real_stitch, real_window = foresight._stitched, foresight._solve_window
+
+    def broken_stitch(*args, **kwargs):
+        raise RuntimeError("killed after the last window")
+
+    monkeypatch.setattr(foresight, "_stitched", broken_stitch)
+    with pytest.raises(RuntimeError, match="killed"):
+        optimiser.run(path, out, settings=settings, log=lambda *_: None)
+    checkpoint = out.with_suffix(".foresight.pkl")
+    assert checkpoint.exists()
+
+    solved = []
+    monkeypatch.setattr(foresight, "_stitched", real_stitch)
+    monkeypatch.setattr(foresight, "_solve_window", lambda case, window, *a, **k: solved.append(window.number) or real_window(case, window, *a, **k))
+    lines = []
+    ds, _ = optimiser.run(path, out, settings=settings, log=lines.append)
+    assert solved == []  # every window came from the checkpoint
+    assert any("resuming after window 3" in line for line in lines)
+    assert ds.attrs["objective"] == approx(604.24)
+    assert not checkpoint.exists()  # removed once the results are written
+
+    # a checkpoint of other options is another run's: not used
+    monkeypatch.setattr(foresight, "_stitched", broken_stitch)
+    with pytest.raises(RuntimeError, match="killed"):
+        optimiser.run(path, out, settings=settings, log=lambda *_: None)
+    monkeypatch.setattr(foresight, "_stitched", real_stitch)
+    solved.clear()
+    ds, _ = optimiser.run(path, out, settings=settings, options={"ipm_optimality_tolerance": 1e-9}, log=lambda *_: None)
+    assert solved == [1, 2, 3]
+    assert ds.attrs["objective"] == approx(604.24)
