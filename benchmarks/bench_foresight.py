@@ -6,6 +6,9 @@
     python benchmarks/bench_foresight.py --table            # the Markdown table of everything recorded
     python benchmarks/bench_foresight.py --resolution-table 8:segments4+extremes:perfect   # groups vs a reference
 
+``--setting NAME=VALUE`` adds a case setting to every run (recorded in the run's JSON line), e.g.
+``value_of_lost_load_CNY_per_MWh=100000``.
+
 ``--variants`` describe each representative day as ``benchmarks/bench_timeagg.py`` does (``hours6``, ``segments4``,
 ``24h``, each with ``+extremes``: 1 peak-net-load day and the 2 consecutive days of least wind and solar); without
 it, ``--hours`` gives equal blocks.
@@ -58,11 +61,11 @@ def variant_of(days: int, hours: int, variant: str | None) -> str:
     return variant or f"hours{hours}"
 
 
-def case_folder(case: Path, days: int, variant: str, mode: str) -> Path:
+def case_folder(case: Path, days: int, variant: str, mode: str, extra: dict | None = None) -> Path:
     tag = f"china_{days}d_{variant.replace('+', '_')}_{mode}"
     folder = OUT / "cases" / tag
     folder.mkdir(parents=True, exist_ok=True)
-    settings = {"name": tag, "base_case": str(case.resolve()), "time_aggregation": aggregation(days, variant), **foresight_settings(mode)}
+    settings = {"name": tag, "base_case": str(case.resolve()), "time_aggregation": aggregation(days, variant), **foresight_settings(mode), **(extra or {})}
     (folder / "settings.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
     return folder
 
@@ -116,18 +119,20 @@ def figures(ds, periods) -> dict:
             one["hydrogen_TWh"] = round(float((ds["hydrogen_production"].sel(period=p) * ds["time_weight_h"]).sum()) / 1e3, 1)
         if "co2_stored" in ds:
             one["co2_stored_Mt"] = round(float(ds["co2_stored"].sel(period=p).sum()), 1)
+        if "lost_load" in ds:  # GW per time step -> TWh/yr
+            one["lost_load_TWh"] = round(float((ds["lost_load"].sel(period=p) * ds["time_weight_h"]).sum()) / 1e3, 4)
         out[int(p)] = one
     return out
 
 
-def one_run(case: Path, days: int, variant: str, mode: str) -> dict:
-    folder = case_folder(case, days, variant, mode)
+def one_run(case: Path, days: int, variant: str, mode: str, extra: dict | None = None) -> dict:
+    folder = case_folder(case, days, variant, mode, extra)
     results = OUT / f"{folder.name}.nc"
     command = ["/usr/bin/time", "-v", sys.executable, "-m", "optimiser", "run", str(folder), "--out", str(results), "--no-schedule", "--quiet"]
     before = load_average()
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     process = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
-    record = {"days": days, "variant": variant, "mode": mode, "started": started, "load_before": before, "load_after": load_average(),
+    record = {"days": days, "variant": variant, "mode": mode, "settings": extra or {}, "started": started, "load_before": before, "load_after": load_average(),
               "returncode": process.returncode, **time_v(process.stderr)}
     (OUT / f"{folder.name}.log").write_text(process.stdout + "\n" + process.stderr)
     if results.exists():
@@ -222,6 +227,8 @@ def main() -> int:
     parser.add_argument("--hours", type=int, nargs="+", default=[6])
     parser.add_argument("--variants", nargs="+", default=None, help="day descriptions as in bench_timeagg (e.g. segments4+extremes)")
     parser.add_argument("--modes", nargs="+", default=["perfect", "rolling3", "rolling2", "myopic"])
+    parser.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
+                        help="a further case setting for every run (YAML value), e.g. value_of_lost_load_CNY_per_MWh=100000")
     parser.add_argument("--table", action="store_true", help="print the table of the recorded runs and stop")
     parser.add_argument("--refigure", action="store_true", help="recompute the recorded runs' figures from their results files and stop")
     parser.add_argument("--resolution-table", metavar="DAYS:VARIANT:MODE", help="print the 2060 groups against this reference run and stop")
@@ -246,11 +253,12 @@ def main() -> int:
     if args.resolution_table:
         print(resolution_table(args.resolution_table))
         return 0
+    extra = {name: yaml.safe_load(value) for name, _, value in (item.partition("=") for item in args.setting)}
     variants = args.variants or [f"hours{h}" for h in args.hours]
     for days in args.days:
         for variant in variants:
             for mode in args.modes:
-                record = one_run(args.case, days, variant, mode)
+                record = one_run(args.case, days, variant, mode, extra)
                 print(json.dumps({k: v for k, v in record.items() if k not in ("capacity_GW", "windows")}), flush=True)
     print(table())
     return 0

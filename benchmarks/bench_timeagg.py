@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "out"
 WIND_SOLAR = ["onwind", "offwind", "solar_utility", "solar_distributed"]
 EXTREMES = {"peak_net_load": 1, "low_renewables": 2}
-VARIANTS = {"24h": {}, "hours6": {"hours": 6}, "segments4": {"segments": 4}, "hours3": {"hours": 3}, "segments8": {"segments": 8}}
+VARIANTS = {"24h": {}, "hours6": {"hours": 6}, "hours3": {"hours": 3}, **{f"segments{n}": {"segments": n} for n in (2, 3, 4, 6, 8)}}
 
 
 def setting(days: int, variant: str) -> dict:
