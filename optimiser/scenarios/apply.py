@@ -319,7 +319,7 @@ def run_scenario(case_path, scenario, out=None, options: dict | None = None, sce
 
     ``case_path`` None means the parameter file's base case; ``settings`` then override the scenario's (``run``).
     """
-    from .run import check_output_path, default_output, run
+    from ..run import check_output_path, default_output, run
 
     scenario_obj, sweep = resolve_scenario(scenario, scenario_file, case_path)
     if case_path is None:
