@@ -475,6 +475,8 @@ def solve_pathway(case, options: dict | None = None, out: Path | str | None = No
     log(f"foresight {mode(case)}: {len(windows)} window(s) of up to {size} period(s), keeping {step}")
     checkpoint = WindowCheckpoint(out, case, windows, options, solver)
     state = checkpoint.load()
+    if checkpoint.ignored:
+        log(f"foresight: the checkpoint {checkpoint.path} is not used ({checkpoint.ignored}): all windows are solved afresh")
     if state is not None:
         log(f"foresight: resuming after window {state['done']} from {checkpoint.path} (the same case, settings and options)")
     carried, pathway, records, solution = (state["carried"], state["pathway"], state["records"], state["last"]) if state else (
@@ -506,6 +508,8 @@ class WindowCheckpoint:
         text = json.dumps({"input_hash": case.input_hash, "settings": case.settings, "windows": [dataclasses.astuple(w) for w in windows],
                            "options": options or {}, "solver": solver, "version": __version__}, sort_keys=True, default=str)
         self.fingerprint = hashlib.sha256(text.encode()).hexdigest()
+        #: why an existing checkpoint file was not used (None: used, or none there)
+        self.ignored: str | None = None
 
     @staticmethod
     def remove(out) -> None:
@@ -517,9 +521,13 @@ class WindowCheckpoint:
         try:
             with open(self.path, "rb") as stream:
                 state = pickle.load(stream)
-        except Exception:  # a file of another version or a torn one: start afresh (it is rewritten after window 1)
+        except Exception as error:  # a file of another version or a torn one: start afresh (it is rewritten after window 1)
+            self.ignored = f"unreadable ({type(error).__name__})"
             return None
-        return state if isinstance(state, dict) and state.get("fingerprint") == self.fingerprint else None
+        if not (isinstance(state, dict) and state.get("fingerprint") == self.fingerprint):
+            self.ignored = "another case, settings, options or version"
+            return None
+        return state
 
     def save(self, carried, pathway, records, solution) -> None:
         if self.path is None:

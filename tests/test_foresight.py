@@ -584,6 +584,8 @@ def test_a_run_that_fails_after_its_windows_resumes_from_their_checkpoint(tmp_pa
         optimiser.run(path, out, settings=settings, log=lambda *_: None)
     monkeypatch.setattr(foresight, "_stitched", real_stitch)
     solved.clear()
-    ds, _ = optimiser.run(path, out, settings=settings, options={"ipm_optimality_tolerance": 1e-9}, log=lambda *_: None)
+    lines.clear()
+    ds, _ = optimiser.run(path, out, settings=settings, options={"ipm_optimality_tolerance": 1e-9}, log=lines.append)
     assert solved == [1, 2, 3]
+    assert any("is not used (another case, settings, options or version)" in line for line in lines)
     assert ds.attrs["objective"] == approx(604.24)
