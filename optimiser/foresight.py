@@ -43,6 +43,10 @@ MODES = ("perfect", "myopic", "rolling")
 INTERPOLATED_TABLES = ("technology_periods", "fuel_prices")
 #: build families whose kept values are carried into later windows as fixed vintages
 BUILD_FAMILIES = ("capacity_new", "storage_energy_new", "corridor_capacity_new")
+#: builds and kept fleet below this (GW, GWh; 1 kW) are carried as 0: an interior-point solution leaves zero variables
+#: at 1e-9-1e-12, and carried as vintages they become bounds and right-hand sides of that size in later windows
+#: (HiGHS: "excessively small column bounds"), far outside the LP's range of 1e-4-1e4
+CARRY_ZERO_BELOW = 1e-6
 #: largest violation of a full-horizon row or bound (in its family's units: GW, GWh, TWh, Mt) that a stitched pathway
 #: may show and still be reported as a solution: interior-point windows without crossover are feasible to ~1e-7
 #: relative, which on rows of thousands of GW or TWh is ~1e-4 absolute
@@ -159,7 +163,7 @@ def carry(carried: Carried, model, x: np.ndarray, window: Window, years: dict) -
     for name in BUILD_FAMILIES:
         if name in lp.variables:
             keys, values = _kept(lp.variables[name], lp.values(lp.variables[name], x), kept)
-            builds[name] = keys.rename(columns={"period": "build_year"}).assign(value=np.clip(values, 0.0, None))
+            builds[name] = keys.rename(columns={"period": "build_year"}).assign(value=_carried_value(values))
     capacities = _vintage_rows(builds.get("capacity_new"), builds.get("storage_energy_new"))
     corridors = builds.get("corridor_capacity_new", pd.DataFrame(columns=["corridor", "build_year", "value"])).rename(columns={"value": "capacity_GW"})
     return Carried(
@@ -186,7 +190,12 @@ def _fleet_kept(model, x: np.ndarray, kept) -> pd.DataFrame:
     """capacity_existing of the last kept period [GW] by (technology, region)."""
     family = model.lp.variables["capacity_existing"]
     keys, values = _kept(family, model.lp.values(family, x), kept[-1:])
-    return keys[["technology", "region", "period"]].assign(capacity_GW=np.clip(values, 0.0, None))
+    return keys[["technology", "region", "period"]].assign(capacity_GW=_carried_value(values))
+
+
+def _carried_value(values: np.ndarray) -> np.ndarray:
+    """Solution values as carried into later windows: negatives and values below CARRY_ZERO_BELOW are 0."""
+    return np.where(values >= CARRY_ZERO_BELOW, values, 0.0)
 
 
 def _sum_by_label(a: pd.Series, b: pd.Series) -> pd.Series:
@@ -335,7 +344,8 @@ def _remaining_limits(limits: pd.DataFrame, used: pd.Series) -> pd.DataFrame:
     if limits.empty or used.empty:
         return limits
     spent = used.reindex(pd.MultiIndex.from_frame(limits[["technology", "region"]])).fillna(0.0).to_numpy()
-    return limits.assign(cumulative_max_TWh=np.maximum(limits["cumulative_max_TWh"].to_numpy(dtype=float) - spent, 0.0))
+    remaining = limits["cumulative_max_TWh"].to_numpy(dtype=float) - spent
+    return limits.assign(cumulative_max_TWh=np.where(remaining >= CARRY_ZERO_BELOW, remaining, 0.0))
 
 
 def add_corridor_vintages(model, corridors: pd.DataFrame) -> None:

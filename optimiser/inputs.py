@@ -111,6 +111,10 @@ class Case:
     period_sequence: pd.DataFrame | None = None
     #: what :func:`optimiser.timeagg.aggregate` applied (method, options, sizes); None = not aggregated
     time_aggregation: dict | None = None
+    #: the ``time_steps`` and ``demand_profiles`` tables before time aggregation (set by
+    #: :func:`optimiser.timeagg.aggregate`): reserve margins hold against the peak of the full year, which representative
+    #: days and segments flatten; None = not aggregated (the case's own tables are the full year)
+    full_year: dict | None = None
     #: the case folder and the folders it inherits from (``base_case``), nearest first: where relative paths of the
     #: settings (extension files) are looked up
     folders: list[Path] = field(default_factory=list)

@@ -18,6 +18,7 @@ import yaml
 from . import __version__
 from .atomic import atomic_path
 from .model import Model
+from .model.adequacy import margins as adequacy_margins
 from .model.data import GWH_TO_TWH, lookup
 from .model.storage import days_of_retention
 from .solve import Solution
@@ -67,6 +68,7 @@ def extract(model: Model, solution: Solution) -> xr.Dataset:
     _operation_results(ds, model, solution.x, coords)
     _cost_results(ds, model, solution.x, coords)
     _price_results(ds, model, solution.row_dual, coords)
+    _adequacy_results(ds, model, solution.x, solution.row_dual)
     return ds
 
 
@@ -314,6 +316,43 @@ def _price_results(ds: xr.Dataset, model: Model, dual: np.ndarray, coords: dict)
     )
     cap_values = case["periods"].set_index("period")["co2_cap_Mt"].reindex(coords["period"]).to_numpy(dtype=float)
     ds["co2_cap"] = xr.DataArray(cap_values, dims="period", coords={"period": coords["period"]}).assign_attrs(_attrs("Mt CO2/yr", "CO2 cap (NaN = none)"))
+
+
+def _adequacy_results(ds: xr.Dataset, model: Model, x: np.ndarray, dual: np.ndarray | None) -> None:
+    """Reserve margins by (area, period): the peak, the firm capacity required and credited (GW), the credited net
+    imports (GW) and the capacity price (dual of the margin, CNY/kW-yr, undiscounted; 0 where the margin is slack)."""
+    lp, data = model.lp, model.data
+    if "reserve_margin" not in lp.constraints:
+        return
+    rows = lp.constraints["reserve_margin"]
+    margin = adequacy_margins(data).set_index(["area", "period"])["margin"]
+    keys = rows.keys
+    required = np.asarray(rows.rhs, dtype=float)
+    index = pd.MultiIndex.from_frame(keys)
+    peak = required / (1.0 + margin.reindex(index).to_numpy(dtype=float))
+    matrix = rows.matrix(lp.n_cols)
+    transfer_columns = np.zeros(lp.n_cols, dtype=bool)
+    if "reserve_transfer" in lp.variables:
+        family = lp.variables["reserve_transfer"]
+        transfer_columns[family.offset : family.offset + family.size] = True
+    imports = matrix @ np.where(transfer_columns, x, 0.0)
+    firm = matrix @ np.where(transfer_columns, 0.0, x)
+    price = np.zeros(len(keys)) if dual is None else lp.values(rows, dual) * 1e3 / data.weight_of(keys["period"])
+    areas = pd.Index(sorted(set(keys["area"])))
+    periods = pd.Index(ds["period"].values)
+    position = (areas.get_indexer(keys["area"]), periods.get_indexer(keys["period"]))
+
+    def table(values, units, description):
+        out = np.full((len(areas), len(periods)), np.nan)
+        out[position] = values
+        return xr.DataArray(out, dims=("area", "period"), coords={"area": areas.to_numpy(dtype=object), "period": periods},
+                            attrs=_attrs(units, description + "; NaN where the area has no margin (historical periods)"))
+
+    ds["reserve_peak"] = table(peak, "GW", "Coincident peak of the area's exogenous electricity demand over the time steps")
+    ds["reserve_required"] = table(required, "GW", "Firm capacity the reserve margin requires: (1 + margin) x peak")
+    ds["reserve_firm_capacity"] = table(firm, "GW", "Firm capacity of the area: firm_capacity_credit x installed capacity")
+    ds["reserve_imports"] = table(imports, "GW", "Credited firm capacity received over corridors, net of what the area sends")
+    ds["price_capacity"] = table(price, "CNY/kW/yr", "Capacity price: dual of the reserve margin, undiscounted; 0 where it is slack")
 
 
 REFERENCE_COLUMNS = ("quantity", "technologies", "period", "value", "low", "high", "unit", "tolerance", "kind", "label", "source")

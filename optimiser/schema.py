@@ -591,7 +591,8 @@ TABLES: tuple[Table, ...] = (
         "Capacity adequacy: in each area and period, firm capacity (installed capacity x `firm_capacity_credit` of "
         "technologies.csv, in the area's regions, plus firm capacity moved in from other areas over electricity corridors, "
         "less what it sends out; at most `import_credit` x a corridor's capacity) at least (1 + margin) x the area's "
-        "coincident peak of exogenous electricity demand over the time steps.",
+        "coincident peak of exogenous electricity demand over the hours of the full year (also when the time is aggregated: "
+        "representative days and segments flatten peaks, the planning rule holds against the year's highest load).",
         (
             Column("area", "str", "Area name: a region, or a group of regions named in `regions`."),
             Column("regions", "str", "Regions of the area, separated by spaces; blank = the area is the region of that name.",

@@ -13,6 +13,8 @@ import pytest
 from pytest import approx
 
 from casebuilder import solve_case, write_case
+from optimiser.postprocess import make_tables
+from optimiser.postprocess.adequacy import make_adequacy
 
 
 def case(folder, periods=(2020, 2030), early=True, reserve=None, **extra):
@@ -79,6 +81,16 @@ def test_reserve_margin_keeps_firm_capacity(tmp_path):
     rows = model.lp.constraints["reserve_margin"]
     assert list(rows.keys["period"]) == [2020, 2030]
     assert solution.row_dual[rows.offset : rows.offset + rows.size] == pytest.approx([5.0, 5.0])
+    # reported: peak 8 GW, 9.2 GW required and credited, capacity price = coal's fixed O&M, 500 CNY/kW-yr
+    margin = ds[["reserve_peak", "reserve_required", "reserve_firm_capacity", "reserve_imports", "price_capacity"]].sel(area="A", period=2030)
+    assert {name: float(value) for name, value in margin.items()} == approx(
+        {"reserve_peak": 8.0, "reserve_required": 9.2, "reserve_firm_capacity": 9.2, "reserve_imports": 0.0, "price_capacity": 500.0}
+    )
+    assert ds["price_capacity"].attrs["units"] == "CNY/kW/yr"
+    table = make_adequacy(ds)
+    assert table[["area", "period", "binding"]].values.tolist() == [["A", 2020, True], ["A", 2030, True]]
+    assert table["margin_share"].tolist() == approx([0.15, 0.15])
+    assert "adequacy" in make_tables(ds)
 
 
 def test_what_was_retired_stays_retired(tmp_path):
@@ -101,6 +113,8 @@ def test_credited_imports_count_towards_the_margin(tmp_path):
     ds, _, solution = solve_case(case(tmp_path / "imports", reserve=reserve, regions=[{"region": "A"}, {"region": "B"}], corridors=corridor))
     assert solution.objective == approx(252.0 - 25.0)
     assert coal(ds, "capacity", 2030) == approx(6.7)
+    assert float(ds["reserve_firm_capacity"].sel(area="A", period=2030)) == approx(6.7)
+    assert float(ds["reserve_imports"].sel(area="A", period=2030)) == approx(2.5)
 
 
 def test_an_area_of_several_regions(tmp_path):
@@ -203,3 +217,33 @@ def test_firm_capacity_moved_between_areas_is_not_counted_twice(tmp_path):
     assert float(ds["capacity"].sel(technology="peaker", region="A", period=2030)) == approx(3.44)
     transfer = model.lp.values(model.lp.variables["reserve_transfer"], solution.x)
     assert transfer == pytest.approx([4.48, 4.48])
+
+
+@pytest.mark.parametrize("aggregated", [False, True])
+def test_the_margin_holds_against_the_peak_of_the_full_year_also_on_aggregated_time(tmp_path, aggregated):
+    """Two hours of 4,380 h each, demand profile 0.8 / 1.0 and 78.84 TWh: 8 and 10 GW (78.84e3 / (4380 x 1.8) = 10).
+    Downsampled to one step (``hours: 2``) the demand is 9 GW flat: the peak the planning rule names (10 GW, the year's
+    highest load) is gone from the time steps, but the margin still needs 1.15 x 10 = 11.5 GW, not 10.35.
+    Coal only: capex 10,000 CNY/kW over 20 years, r = 0 (0.5 bn CNY per GW-yr), 300 CNY/MWh; one period of 10 years:
+    (11.5 x 0.5 + 78.84 x 0.3) x 10 = 294.02 bn CNY either way; capacity price = coal's 500 CNY/kW-yr."""
+    settings = {"last_period_years": 10}
+    if aggregated:
+        settings["time_aggregation"] = {"method": "downsample", "hours": 2}
+    path = write_case(
+        tmp_path / "peak", settings=settings,
+        periods=[{"period": 2030}], regions=[{"region": "A"}], carriers=[{"carrier": "electricity"}],
+        technologies=[{"technology": "coal", "type": "conversion", "carrier_out": "electricity", "lifetime_years": 20, "wacc": 0.0,
+                       "firm_capacity_credit": 1.0}],
+        technology_periods=[{"technology": "coal", "period": 2030, "capex_CNY_per_kW": 10000, "vom_CNY_per_MWh": 300}],
+        time_steps=[{"time": t, "weight_h": 4380, "duration_h": 1} for t in (0, 1)],
+        demand=[{"carrier": "electricity", "region": "A", "period": 2030, "demand_TWh": 78.84}],
+        demand_profiles=[{"carrier": "electricity", "region": "A", "time": t, "profile": p} for t, p in ((0, 0.8), (1, 1.0))],
+        reserve_margins=[{"area": "A", "margin": 0.15}],
+    )
+    ds, _, solution = solve_case(path)
+    assert len(ds["time"]) == (1 if aggregated else 2)
+    assert float(ds["demand"].sel(carrier="electricity", region="A", period=2030).max()) == approx(9.0 if aggregated else 10.0)
+    assert solution.objective == approx(294.02)
+    assert coal(ds, "capacity", 2030) == approx(11.5)
+    assert float(ds["reserve_peak"].sel(area="A", period=2030)) == approx(10.0)
+    assert float(ds["price_capacity"].sel(area="A", period=2030)) == approx(500.0)

@@ -358,18 +358,7 @@ class ModelData:
         """Demand rows (carrier, region, period) with an (n, T) array of GW per time step in ``.attrs['GW']``."""
         demand = self.case["demand"]
         demand = demand[demand["demand_TWh"] > 0].reset_index(drop=True)
-        weight = self.time["weight_h"].to_numpy()
-        shape = np.ones((len(demand), self.n_time))
-        profiles = self.case["demand_profiles"]
-        if not profiles.empty and len(demand):
-            rows, values = self.profiles_of(profiles, demand, ["carrier", "region"], "profile")
-            has = rows >= 0
-            values = values[rows[has]]
-            shape[has] = np.where(np.isnan(values), 0.0, values)
-        total = shape @ weight  # hours-weighted sum of the shape
-        total = np.where(total > 0, total, 1.0)
-        energy_GWh = demand["demand_TWh"].to_numpy() * 1e3
-        demand.attrs["GW"] = shape * (energy_GWh / total)[:, None]
+        demand.attrs["GW"] = demand_GW(demand, self.case["demand_profiles"], self.time)
         return demand
 
     def fuel_price(self, keys: pd.DataFrame) -> np.ndarray:
@@ -390,6 +379,27 @@ class ModelData:
 
 #: first day of each month in a year of 365 days (a year of 366 days has 29 February)
 MONTH_STARTS = np.cumsum([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30])
+
+
+def demand_GW(demand: pd.DataFrame, profiles: pd.DataFrame, time: pd.DataFrame) -> np.ndarray:
+    """(n, T) GW of each demand row (carrier, region, period, demand_TWh) over the time steps ``time`` (time,
+    weight_h): the row's profile (flat where it has none; 0 where a step is missing) scaled so that its hours-weighted
+    sum is the annual demand: GW[i, t] = demand_TWh[i] x 1e3 x profile[i, t] / sum_t weight_h[t] x profile[i, t]."""
+    weight = time["weight_h"].to_numpy(dtype=float)
+    shape = np.ones((len(demand), len(time)))
+    if not profiles.empty and len(demand):
+        series = profiles[["carrier", "region"]].drop_duplicates()
+        index = KeyIndex(series)
+        values = np.full((len(series), len(time)), np.nan)
+        step = pd.Index(time["time"]).get_indexer(profiles["time"])
+        known = step >= 0
+        values[index.positions(profiles)[known], step[known]] = profiles["profile"].to_numpy(dtype=float)[known]
+        rows = index.positions(demand)
+        has = rows >= 0
+        shape[has] = np.nan_to_num(values[rows[has]], nan=0.0)
+    total = shape @ weight
+    total = np.where(total > 0, total, 1.0)
+    return shape * (demand["demand_TWh"].to_numpy(dtype=float) * 1e3 / total)[:, None]
 
 
 def _month_of_day(day: np.ndarray) -> np.ndarray:

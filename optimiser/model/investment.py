@@ -28,6 +28,7 @@ def add_capacity(model) -> None:
     # what was retired stays retired (historical periods included: there it is fixed)
     retirable = pd.Series(retirable).groupby([keys["technology"], keys["region"]]).transform("any").to_numpy() & (old > 0)
     fixed = existing - np.where(retirable, old, 0.0)
+    fixed[np.abs(fixed) < 1e-9] = 0.0  # the residue of two sums of the same vintages (1e-15 GW) is no capacity
     cap_max = data.limits(keys, "capacity_max_GW")
     upper = np.where(np.isnan(cap_max), np.inf, np.fmax(cap_max, existing))
     capacity = lp.add_variables("capacity", keys, lower=fixed, upper=upper, units="GW", doc="Installed capacity")

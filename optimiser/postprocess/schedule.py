@@ -48,6 +48,7 @@ TABLE_TITLES = {
     "carbon_balance": "Carbon balance (three ends)",
     "costs": "System cost by component",
     "time_representation": "Time representation: duration-curve errors of the aggregated year",
+    "adequacy": "Capacity adequacy: reserve margins and capacity prices by area",
 }
 
 
@@ -472,6 +473,7 @@ def make_headline(ds: xr.Dataset) -> pd.DataFrame:
 
 def make_tables(ds: xr.Dataset, by: str = "national") -> dict[str, pd.DataFrame]:
     """Every table of the schedule, by name (empty tables are left out)."""
+    from .adequacy import make_adequacy
     from .credibility import make_credibility
     from .milestones import compare_milestones
     from .roadmap import make_roadmap
@@ -494,6 +496,7 @@ def make_tables(ds: xr.Dataset, by: str = "national") -> dict[str, pd.DataFrame]
         "carbon_balance": make_carbon_balance(ds),
         "costs": make_costs(ds),
         "time_representation": make_time_representation(ds),
+        "adequacy": make_adequacy(ds),
     }
     return {name: clean(table) for name, table in tables.items() if table is not None and not table.empty}
 

@@ -59,7 +59,9 @@ def aggregate(case, setting: dict | None = None):
     info = {"method": method, **{k: v for k, v in setting.items() if k != "method"}, "original_steps": len(full.time),
             "steps": len(time_steps), **info, "net_load": basis.describe(), "representation_error": error, "seconds": time_since(start)}
     settings = dict(case.settings, time_aggregation=dict(setting))
-    return dataclasses.replace(case, settings=settings, tables={**case.tables, **tables}, period_sequence=sequence, time_aggregation=info)
+    full_year = {"time_steps": case["time_steps"], "demand_profiles": case["demand_profiles"]}
+    return dataclasses.replace(case, settings=settings, tables={**case.tables, **tables}, period_sequence=sequence, time_aggregation=info,
+                               full_year=full_year)
 
 
 def time_since(start: float) -> float:
