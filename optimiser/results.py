@@ -545,11 +545,18 @@ def headline(ds: xr.Dataset) -> list[str]:
 
 def _carbon_results(ds: xr.Dataset, model: Model, x, gen_annual, per_tech, coords) -> None:
     """CCUS, hydrogen and carbon-balance results (three ends: power, consumption, sequestration)."""
-    lp, data, case = model.lp, model.data, model.case
-    settings = case.settings
-    keys = lp.variables["generation"].keys
+    keys = model.lp.variables["generation"].keys
     annual = keys.assign(output=gen_annual, co2=per_tech * gen_annual)
-    periods = case["periods"].set_index("period").reindex(coords["period"])
+    by_region_period = _region_period_summer(coords)
+    captured_carrier = model.case.settings.get("co2_captured_carrier")
+    if captured_carrier:
+        _ccus_results(ds, model, annual, captured_carrier, by_region_period, coords)
+    _hydrogen_results(ds, model, x, coords)
+    _carbon_balance_results(ds, model, annual, captured_carrier, by_region_period, coords)
+
+
+def _region_period_summer(coords: dict):
+    """``by_region_period(frame, column)``: a long frame's column summed onto the (region, period) grid."""
     region_period = {"region": coords["region"], "period": coords["period"]}
 
     def by_region_period(frame: pd.DataFrame, column: str) -> xr.DataArray:
@@ -560,50 +567,65 @@ def _carbon_results(ds: xr.Dataset, model: Model, x, gen_annual, per_tech, coord
             out[pd.Index(coords["region"]).get_indexer(index.get_level_values(0)), pd.Index(coords["period"]).get_indexer(index.get_level_values(1))] = table.to_numpy()
         return xr.DataArray(out, dims=["region", "period"], coords=region_period)
 
-    captured_carrier = settings.get("co2_captured_carrier")
-    if captured_carrier:
-        flows = annual.merge(data.flows[data.flows["carrier"] == captured_carrier], on=["technology", "period"])
-        produced = flows[flows["flow"] > 0]
-        ds["co2_captured"] = by_region_period(produced.assign(mt=produced["flow"] * produced["output"]), "mt").assign_attrs(
-            _attrs("Mt CO2/yr", "CO2 captured (from plants, industry, biomass and air) into the captured-CO2 carrier")
-        )
-        balanced = data.carriers["balance"]
-        sink_out = ~balanced.reindex(data.technologies["carrier_out"].reindex(flows["technology"]).to_numpy()).to_numpy(dtype=bool)
-        stored = flows[(flows["flow"] < 0) & sink_out]
-        ds["co2_stored"] = by_region_period(stored.assign(mt=-stored["flow"] * stored["output"]), "mt").assign_attrs(
-            _attrs("Mt CO2/yr", "CO2 injected into geological storage (captured CO2 consumed by technologies whose output leaves the system)")
-        )
-        limits = case["cumulative_limits"]
-        sink_techs = set(stored["technology"]) | {
-            t for t, row in data.technologies.iterrows() if row["carrier_in"] == captured_carrier and not balanced.get(row["carrier_out"], True)
-        }
-        capacity = limits[limits["technology"].isin(sink_techs)].groupby("region")["cumulative_max_TWh"].sum()
-        capacity = xr.DataArray(capacity.reindex(coords["region"]).fillna(0.0).to_numpy(), dims="region", coords={"region": coords["region"]})
-        cumulative = (ds["co2_stored"] * ds["period_years"]).cumsum("period")
-        ds["co2_storage_capacity"] = capacity.assign_attrs(_attrs("Mt CO2", "Cumulative geological storage capacity"))
-        ds["co2_storage_remaining"] = (capacity - cumulative).where(capacity > 0, 0.0).assign_attrs(
-            _attrs("Mt CO2", "Geological storage capacity left at the end of each period")
-        )
+    return by_region_period
 
-    hydrogen = settings.get("hydrogen_carrier") or "hydrogen"
-    if hydrogen in data.carriers.index:
-        h2_flows = data.flows[(data.flows["carrier"] == hydrogen) & (data.flows["flow"] > 0)]
-        if len(h2_flows):
-            family = lp.variables["generation"]
-            rows = keys.reset_index().merge(h2_flows, on=["technology", "period"])
-            values = lp.values(family, x)[rows["index"].to_numpy()] * rows["flow"].to_numpy()[:, None]
-            stub = type(family)("hydrogen_production", rows[["technology", "region", "period"]], True, lp.n_time, "GW", "")
-            ds["hydrogen_production"] = _dense(stub, values, coords).assign_attrs(_attrs("GW", "Hydrogen output by production technology (LHV)"))
-        if "storage_level" in ds:
-            is_h2 = xr.DataArray(data.technologies["carrier_out"].reindex(coords["technology"]).to_numpy() == hydrogen, dims="technology", coords={"technology": coords["technology"]})
-            if bool(is_h2.where(ds["technology_type"] == "storage", False).any()):
-                ds["hydrogen_storage_level"] = ds["storage_level"].where(is_h2 & (ds["technology_type"] == "storage"), 0.0).assign_attrs(
-                    _attrs("GWh", "State of charge of hydrogen storage (LHV)")
-                )
 
+def _ccus_results(ds: xr.Dataset, model: Model, annual: pd.DataFrame, captured_carrier: str, by_region_period, coords: dict) -> None:
+    """CO2 captured and stored (Mt/yr) by region and period; geological storage capacity and what is left (Mt)."""
+    data, case = model.data, model.case
+    flows = annual.merge(data.flows[data.flows["carrier"] == captured_carrier], on=["technology", "period"])
+    produced = flows[flows["flow"] > 0]
+    ds["co2_captured"] = by_region_period(produced.assign(mt=produced["flow"] * produced["output"]), "mt").assign_attrs(
+        _attrs("Mt CO2/yr", "CO2 captured (from plants, industry, biomass and air) into the captured-CO2 carrier")
+    )
+    balanced = data.carriers["balance"]
+    sink_out = ~balanced.reindex(data.technologies["carrier_out"].reindex(flows["technology"]).to_numpy()).to_numpy(dtype=bool)
+    stored = flows[(flows["flow"] < 0) & sink_out]
+    ds["co2_stored"] = by_region_period(stored.assign(mt=-stored["flow"] * stored["output"]), "mt").assign_attrs(
+        _attrs("Mt CO2/yr", "CO2 injected into geological storage (captured CO2 consumed by technologies whose output leaves the system)")
+    )
+    limits = case["cumulative_limits"]
+    sink_techs = set(stored["technology"]) | {
+        t for t, row in data.technologies.iterrows() if row["carrier_in"] == captured_carrier and not balanced.get(row["carrier_out"], True)
+    }
+    capacity = limits[limits["technology"].isin(sink_techs)].groupby("region")["cumulative_max_TWh"].sum()
+    capacity = xr.DataArray(capacity.reindex(coords["region"]).fillna(0.0).to_numpy(), dims="region", coords={"region": coords["region"]})
+    cumulative = (ds["co2_stored"] * ds["period_years"]).cumsum("period")
+    ds["co2_storage_capacity"] = capacity.assign_attrs(_attrs("Mt CO2", "Cumulative geological storage capacity"))
+    ds["co2_storage_remaining"] = (capacity - cumulative).where(capacity > 0, 0.0).assign_attrs(
+        _attrs("Mt CO2", "Geological storage capacity left at the end of each period")
+    )
+
+
+def _hydrogen_results(ds: xr.Dataset, model: Model, x, coords: dict) -> None:
+    """Hydrogen output by production technology (GW, LHV) and the state of charge of hydrogen storage (GWh)."""
+    lp, data = model.lp, model.data
+    hydrogen = model.case.settings.get("hydrogen_carrier") or "hydrogen"
+    if hydrogen not in data.carriers.index:
+        return
+    h2_flows = data.flows[(data.flows["carrier"] == hydrogen) & (data.flows["flow"] > 0)]
+    if len(h2_flows):
+        family = lp.variables["generation"]
+        rows = family.keys.reset_index().merge(h2_flows, on=["technology", "period"])
+        values = lp.values(family, x)[rows["index"].to_numpy()] * rows["flow"].to_numpy()[:, None]
+        stub = type(family)("hydrogen_production", rows[["technology", "region", "period"]], True, lp.n_time, "GW", "")
+        ds["hydrogen_production"] = _dense(stub, values, coords).assign_attrs(_attrs("GW", "Hydrogen output by production technology (LHV)"))
+    if "storage_level" in ds:
+        is_h2 = xr.DataArray(data.technologies["carrier_out"].reindex(coords["technology"]).to_numpy() == hydrogen, dims="technology", coords={"technology": coords["technology"]})
+        if bool(is_h2.where(ds["technology_type"] == "storage", False).any()):
+            ds["hydrogen_storage_level"] = ds["storage_level"].where(is_h2 & (ds["technology_type"] == "storage"), 0.0).assign_attrs(
+                _attrs("GWh", "State of charge of hydrogen storage (LHV)")
+            )
+
+
+def _carbon_balance_results(ds: xr.Dataset, model: Model, annual: pd.DataFrame, captured_carrier, by_region_period, coords: dict) -> None:
+    """CO2 removed (Mt/yr) by region; net CO2 by end (power, consumption, sequestration), exogenous emissions, sinks
+    and national net emissions (Mt/yr) by period."""
+    data, case = model.data, model.case
+    periods = case["periods"].set_index("period").reindex(coords["period"])
     # carbon balance by end
     ends = data.technologies["end"].copy()
-    electricity = settings.get("electricity_carrier") or "electricity"
+    electricity = case.settings.get("electricity_carrier") or "electricity"
     default = np.where(
         data.technologies["carrier_out"] == electricity,
         "power",
