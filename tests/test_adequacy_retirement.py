@@ -115,6 +115,7 @@ def test_credited_imports_count_towards_the_margin(tmp_path):
     assert coal(ds, "capacity", 2030) == approx(6.7)
     assert float(ds["reserve_firm_capacity"].sel(area="A", period=2030)) == approx(6.7)
     assert float(ds["reserve_imports"].sel(area="A", period=2030)) == approx(2.5)
+    assert make_adequacy(ds).query("period == 2030")["margin_share"].tolist() == approx([0.15])  # (6.7 + 2.5) / 8 - 1
 
 
 def test_an_area_of_several_regions(tmp_path):

@@ -27,7 +27,8 @@ def make_adequacy(ds: xr.Dataset) -> pd.DataFrame:
         return pd.DataFrame()
     frame = ds[list(COLUMNS)].to_dataframe().reset_index().rename(columns=COLUMNS)
     frame = frame.dropna(subset=["required_GW"])
-    frame["margin_share"] = frame["firm_capacity_GW"] / frame["peak_GW"].where(frame["peak_GW"] > 0) - 1.0
+    firm = frame["firm_capacity_GW"] + frame["credited_imports_GW"]
+    frame["margin_share"] = firm / frame["peak_GW"].where(frame["peak_GW"] > 0) - 1.0  # reached, credited imports included
     frame["binding"] = frame["capacity_price_CNY_per_kW_yr"] > 1e-6
     keys = [c for c in (SCENARIO, "area", "period") if c in frame.columns]
     return frame[keys + list(COLUMNS.values()) + ["margin_share", "binding"]].sort_values(keys).reset_index(drop=True)
