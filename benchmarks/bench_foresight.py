@@ -125,6 +125,13 @@ def figures(ds, periods) -> dict:
     return out
 
 
+def commit() -> str:
+    """The git commit the run is made with (``+changes`` when the work tree differs from it)."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    return head + ("+changes" if dirty else "")
+
+
 def one_run(case: Path, days: int, variant: str, mode: str, extra: dict | None = None) -> dict:
     folder = case_folder(case, days, variant, mode, extra)
     results = OUT / f"{folder.name}.nc"
@@ -132,7 +139,8 @@ def one_run(case: Path, days: int, variant: str, mode: str, extra: dict | None =
     before = load_average()
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
     process = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
-    record = {"days": days, "variant": variant, "mode": mode, "settings": extra or {}, "started": started, "load_before": before, "load_after": load_average(),
+    record = {"days": days, "variant": variant, "mode": mode, "settings": extra or {}, "started": started, "commit": commit(),
+              "load_before": before, "load_after": load_average(),
               "returncode": process.returncode, **time_v(process.stderr)}
     (OUT / f"{folder.name}.log").write_text(process.stdout + "\n" + process.stderr)
     if results.exists():
@@ -190,17 +198,19 @@ def groups(run: dict, period: int) -> dict:
     return out
 
 
-def resolution_table(reference_key: str) -> str:
-    """Each run's objective and 2060 groups against the reference run ``days:variant:mode``."""
+def resolution_table(reference_key: str, since: str = "") -> str:
+    """Each run's objective and 2060 groups against the reference run ``days:variant:mode``; only runs started at or
+    after ``since`` ("YYYY-MM-DD HH:MM", UTC: the runs of one version of the model). ``coal+gas`` (firm fossil capacity)
+    is shown beside the groups, not judged."""
     runs = [json.loads(line) for line in RUNS.read_text().splitlines() if line.strip()]
     latest = {}
     for run in runs:
-        if run.get("capacity_GW") and run.get("figures"):
+        if run.get("capacity_GW") and run.get("figures") and run["started"] >= since:
             latest[f"{run['days']}:{run.get('variant') or 'hours' + str(run['hours'])}:{run['mode']}"] = run
     reference = latest[reference_key]
     ref_groups = groups(reference, 2060)
     names = list(ref_groups)
-    head = ["run", "steps/yr", "objective bn CNY", "vs ref", *[f"2060 {n}" for n in names], "largest group error", "non-carbon 2030 / 2060",
+    head = ["run", "steps/yr", "objective bn CNY", "vs ref", *[f"2060 {n}" for n in names], "largest group error", "2060 coal+gas", "non-carbon 2030 / 2060",
             "CO2 price 2030 / 2060 CNY/t", "storage energy 2060 TWh", "H2 produced 2060 TWh", "wall s", "peak RSS MiB"]
     rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for key, run in sorted(latest.items(), key=lambda item: (item[1]["days"], item[0])):
@@ -212,6 +222,7 @@ def resolution_table(reference_key: str) -> str:
                  f"{run['objective']:,.0f}", f"{100 * (run['objective'] / reference['objective'] - 1):+.2f} %",
                  *[f"{mine[n]:,.0f} ({100 * errors[n]:+.0f} %)" if key != reference_key else f"{mine[n]:,.0f}" for n in names],
                  f"{worst} {100 * errors[worst]:+.0f} %",
+                 f"{mine['coal'] + mine['gas']:,.0f} ({100 * ((mine['coal'] + mine['gas']) / (ref_groups['coal'] + ref_groups['gas']) - 1):+.0f} %)",
                  f"{100 * fig30.get('non_carbon_share', float('nan')):.1f} / {100 * fig60['non_carbon_share']:.1f} %",
                  f"{fig30.get('co2_price_CNY_per_t', float('nan')):.0f} / {fig60.get('co2_price_CNY_per_t', float('nan')):.0f}",
                  f"{fig60.get('storage_energy_GWh', 0) / 1e3:.1f}", f"{fig60.get('hydrogen_TWh', 0):,.0f}",
@@ -232,6 +243,7 @@ def main() -> int:
     parser.add_argument("--table", action="store_true", help="print the table of the recorded runs and stop")
     parser.add_argument("--refigure", action="store_true", help="recompute the recorded runs' figures from their results files and stop")
     parser.add_argument("--resolution-table", metavar="DAYS:VARIANT:MODE", help="print the 2060 groups against this reference run and stop")
+    parser.add_argument("--since", default="", metavar="'YYYY-MM-DD HH:MM'", help="with --resolution-table: only runs started since (UTC)")
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     if args.table:
@@ -251,7 +263,7 @@ def main() -> int:
         RUNS.write_text("\n".join(lines) + "\n")
         return 0
     if args.resolution_table:
-        print(resolution_table(args.resolution_table))
+        print(resolution_table(args.resolution_table, args.since))
         return 0
     extra = {name: yaml.safe_load(value) for name, _, value in (item.partition("=") for item in args.setting)}
     variants = args.variants or [f"hours{h}" for h in args.hours]

@@ -79,39 +79,60 @@ def run_local(sweep: SweepFile, store: SweepStore, todo: list[Scenario], *, jobs
     files they leave and raises :class:`SweepInterrupted`.
     """
     stop = stop if stop is not None else StopSignals()  # not entered: never requests a stop
-    env = dict(os.environ)
-    env[PARENT_ENV] = str(os.getpid())
-    threads = str(options.get("threads", 1))
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env.setdefault(name, threads)
-    command = [sys.executable, "-m", "optimiser.sweep.worker", str(sweep.path.resolve()), "--out", str(store.root),
-               "--options", json.dumps(options)]
-    queue = deque(todo)
-    selector = selectors.DefaultSelector()
-    if stop.fileno() >= 0:
-        selector.register(stop.fileno(), selectors.EVENT_READ, None)
-    workers: list[_Worker] = []
-    statuses: dict[str, dict] = {}
-    started = 0
-    last_manifest = 0.0
+    pool = _Pool(sweep, store, todo, options, progress, on_finish, stop, worker_name)
+    try:
+        with stop.deferred():
+            for _ in range(min(jobs, len(pool.queue))):
+                pool.start_worker()
+            pool.serve()
+            if stop.requested:
+                pool.stop_workers(stop.signum)
+                raise SweepInterrupted(stop.signum)
+    finally:
+        pool.close()
+    return pool.statuses
 
-    def start_worker() -> None:
-        nonlocal started
-        started += 1
-        errors = open(store.logs_dir / f"{worker_name}-{started}.log", "a")
+
+class _Pool:
+    """The worker processes of a local sweep, the queue of scenarios they take from and the statuses they answer."""
+
+    def __init__(self, sweep: SweepFile, store: SweepStore, todo: list[Scenario], options: dict, progress: Progress, on_finish,
+                 stop: StopSignals, worker_name: str):
+        self.store, self.progress, self.on_finish, self.stop, self.worker_name = store, progress, on_finish, stop, worker_name
+        self.env = dict(os.environ)
+        self.env[PARENT_ENV] = str(os.getpid())
+        threads = str(options.get("threads", 1))
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            self.env.setdefault(name, threads)
+        self.command = [sys.executable, "-m", "optimiser.sweep.worker", str(sweep.path.resolve()), "--out", str(store.root),
+                        "--options", json.dumps(options)]
+        self.queue = deque(todo)
+        self.selector = selectors.DefaultSelector()
+        if stop.fileno() >= 0:
+            self.selector.register(stop.fileno(), selectors.EVENT_READ, None)
+        self.workers: list[_Worker] = []
+        self.statuses: dict[str, dict] = {}
+        self.started = 0
+        self.last_manifest = 0.0
+
+    def start_worker(self) -> None:
+        self.started += 1
+        errors = open(self.store.logs_dir / f"{self.worker_name}-{self.started}.log", "a")
         with terminal_signals_blocked():  # Ctrl-C and hang-up are the parent's to handle (see interrupt.py)
-            process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, env=env, text=True, bufsize=1)
+            process = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, env=self.env, text=True,
+                                       bufsize=1)
         errors.close()
-        worker = _Worker(started, process)
-        workers.append(worker)
-        selector.register(process.stdout, selectors.EVENT_READ, worker)
-        assign(worker)
+        worker = _Worker(self.started, process)
+        self.workers.append(worker)
+        self.selector.register(process.stdout, selectors.EVENT_READ, worker)
+        self.assign(worker)
 
-    def assign(worker: _Worker) -> None:
-        if queue:
-            scenario = queue.popleft()
+    def assign(self, worker: _Worker) -> None:
+        """Hand the worker the next scenario, or close its input (it then exits) when none is left."""
+        if self.queue:
+            scenario = self.queue.popleft()
             worker.scenario, worker.assigned_at = scenario, now()
-            progress.started(scenario)
+            self.progress.started(scenario)
             try:
                 worker.process.stdin.write(f"{scenario.index}\n")
                 worker.process.stdin.flush()
@@ -124,21 +145,56 @@ def run_local(sweep: SweepFile, store: SweepStore, todo: list[Scenario], *, jobs
             except BrokenPipeError:
                 pass
 
-    def finished(scenario: Scenario, status: dict) -> None:
-        nonlocal last_manifest
-        statuses[scenario.id] = status
-        progress.finished(scenario, status)
-        if on_finish is not None and time.monotonic() - last_manifest >= MANIFEST_INTERVAL_S:
-            on_finish()
-            last_manifest = time.monotonic()
+    def finished(self, scenario: Scenario, status: dict) -> None:
+        self.statuses[scenario.id] = status
+        self.progress.finished(scenario, status)
+        if self.on_finish is not None and time.monotonic() - self.last_manifest >= MANIFEST_INTERVAL_S:
+            self.on_finish()
+            self.last_manifest = time.monotonic()
 
-    def stop_workers(signum: int) -> None:
+    def serve(self) -> None:
+        """Hand out scenarios and collect answers until every worker is idle or a stop is requested."""
+        while any(w.scenario is not None for w in self.workers) and not self.stop.requested:
+            for key, _ in self.selector.select(timeout=1.0):
+                if key.data is None:  # the stop signal's wake-up
+                    break
+                worker: _Worker = key.data
+                line = worker.process.stdout.readline()
+                if line:
+                    scenario = worker.scenario
+                    worker.scenario = None
+                    self.finished(scenario, json.loads(line))
+                    self.assign(worker)
+                    continue
+                if self._exited(worker):
+                    break  # a stop was requested: stop_workers() deals with it
+
+    def _exited(self, worker: _Worker) -> bool:
+        """The worker's output ended (it exited): record its scenario as failed and replace it; True if a stop is requested."""
+        code = worker.process.wait()
+        if -code in STOP_SIGNALS and not self.stop.requested:
+            # killed by a stop signal: if it was sent to the whole sweep (a batch system's SIGTERM to every process, a
+            # process-group kill), this process's own signal is about to arrive
+            self.stop.wait(STOP_SIGNAL_WAIT_S)
+        if self.stop.requested:
+            return True
+        self.selector.unregister(worker.process.stdout)
+        self.workers.remove(worker)
+        if worker.scenario is not None:
+            log = f"logs/{self.worker_name}-{worker.number}.log"
+            self.finished(worker.scenario, _death_status(self.store, worker.scenario, code, worker.assigned_at, log))
+            worker.scenario = None
+            if self.queue:
+                self.start_worker()
+        return False
+
+    def stop_workers(self, signum: int) -> None:
         """End every worker, keep what they finished, close the logs of what they were running, remove temporaries."""
-        for worker in workers:
+        for worker in self.workers:
             if worker.process.poll() is None:
                 worker.process.terminate()  # SIGTERM: the worker's default action, it ends at once
         deadline = time.monotonic() + STOP_GRACE_S
-        for worker in workers:
+        for worker in self.workers:
             try:
                 worker.process.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
@@ -146,57 +202,24 @@ def run_local(sweep: SweepFile, store: SweepStore, todo: list[Scenario], *, jobs
                 worker.process.wait()
         reason = (f"the sweep stopped on {signal_name(signum)} before this scenario finished; nothing of this attempt "
                   f"is kept and the next `sweep run` solves it again")
-        for worker in workers:
+        for worker in self.workers:
             if worker.scenario is None:
                 continue
             answer = worker.process.stdout.read().strip() if not worker.process.stdout.closed else ""
-            status = store.read_status(worker.scenario.id)
+            status = self.store.read_status(worker.scenario.id)
             if answer:  # it finished and answered just before the stop
-                finished(worker.scenario, json.loads(answer.splitlines()[-1]))
+                self.finished(worker.scenario, json.loads(answer.splitlines()[-1]))
             elif status and status.get("finished", "") >= worker.assigned_at:  # it wrote its status, then was stopped
-                finished(worker.scenario, status)
+                self.finished(worker.scenario, status)
             else:
-                store.note_interrupted(worker.scenario.id, reason)
+                self.store.note_interrupted(worker.scenario.id, reason)
                 # its worker is gone: what it was writing can go (only its own files: SLURM tasks share the folder)
-                store.remove_scenario_temporaries(worker.scenario.id)
+                self.store.remove_scenario_temporaries(worker.scenario.id)
             worker.scenario = None
 
-    try:
-        with stop.deferred():
-            for _ in range(min(jobs, len(queue))):
-                start_worker()
-            while any(w.scenario is not None for w in workers) and not stop.requested:
-                for key, _ in selector.select(timeout=1.0):
-                    if key.data is None:  # the stop signal's wake-up
-                        break
-                    worker: _Worker = key.data
-                    line = worker.process.stdout.readline()
-                    if line:
-                        scenario = worker.scenario
-                        worker.scenario = None
-                        finished(scenario, json.loads(line))
-                        assign(worker)
-                        continue
-                    # end of the worker's output: it exited
-                    code = worker.process.wait()
-                    if -code in STOP_SIGNALS and not stop.requested:
-                        # killed by a stop signal: if it was sent to the whole sweep (a batch system's SIGTERM to every
-                        # process, a process-group kill), this process's own signal is about to arrive
-                        stop.wait(STOP_SIGNAL_WAIT_S)
-                    if stop.requested:
-                        break  # stop_workers() deals with it
-                    selector.unregister(worker.process.stdout)
-                    workers.remove(worker)
-                    if worker.scenario is not None:
-                        finished(worker.scenario, _death_status(store, worker.scenario, code, worker.assigned_at, f"logs/{worker_name}-{worker.number}.log"))
-                        worker.scenario = None
-                        if queue:
-                            start_worker()
-            if stop.requested:
-                stop_workers(stop.signum)
-                raise SweepInterrupted(stop.signum)
-    finally:
-        for worker in workers:  # normally all idle or stopped already; after an error in this process, stop them all
+    def close(self) -> None:
+        """Close pipes and reap the workers (normally all idle or stopped already; after an error here, kill them)."""
+        for worker in self.workers:
             try:
                 worker.process.stdin.close()
             except (BrokenPipeError, OSError):
@@ -210,7 +233,6 @@ def run_local(sweep: SweepFile, store: SweepStore, todo: list[Scenario], *, jobs
                 worker.process.wait()
             with contextlib.suppress(OSError):
                 worker.process.stdout.close()
-        selector.close()
-        if on_finish is not None:
-            on_finish()
-    return statuses
+        self.selector.close()
+        if self.on_finish is not None:
+            self.on_finish()
