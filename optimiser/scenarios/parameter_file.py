@@ -101,7 +101,37 @@ def load_sweep_file(path: str | Path) -> SweepFile:
     :func:`check_scenarios` checks the scenarios against the base case.
     """
     path = Path(path)
+    data = _read_mapping(path)
     problems: list[str] = []
+    base_dir = str(path.resolve().parent)
+    case_path, output_path = _header(data, path, base_dir, problems)
+    parameters = _parameters(data, path, base_dir, problems)
+    scenarios: list[Scenario] = [Scenario(BASE_NAME, [], {}, "base")] if data.get("include_base") else []
+    scenarios += _named_scenarios(data, parameters, path, base_dir, problems)
+    raw_sweeps = data.get("sweeps") or []
+    if not isinstance(raw_sweeps, list):
+        problems.append(f"{path}: 'sweeps' must be a list of {{grid: ...}}, {{list: ...}}, {{one_at_a_time: ...}} or {{latin_hypercube: ...}}")
+        raw_sweeps = []
+    for number, block in enumerate(raw_sweeps, start=1):
+        scenarios.extend(_expand_sweep(block, parameters, base_dir, f"{path}: sweep {number}", problems))
+    if problems:
+        raise ScenarioError(problems, path)
+    unique, notes = _unique(scenarios)
+    return SweepFile(
+        path=path,
+        case_path=case_path,
+        output=output_path,
+        solver=dict(data.get("solver") or {}),
+        slurm=dict(data.get("slurm") or {}),
+        dask=dict(data.get("dask") or {}),
+        parameters=parameters,
+        scenarios=unique,
+        notes=notes,
+    )
+
+
+def _read_mapping(path: Path) -> dict:
+    """The parameter file's YAML mapping (ScenarioError when missing, not YAML, or not a mapping)."""
     if not path.is_file():
         raise ScenarioError([f"{path}: no such parameter file"], path)
     try:
@@ -110,7 +140,11 @@ def load_sweep_file(path: str | Path) -> SweepFile:
         raise ScenarioError([f"{path}: not valid YAML: {error}"], path) from None
     if not isinstance(data, dict):
         raise ScenarioError([f"{path}: expected a mapping with case, parameters, scenarios and sweeps"], path)
-    base_dir = str(path.resolve().parent)
+    return data
+
+
+def _header(data: dict, path: Path, base_dir: str, problems: list[str]) -> tuple[Path, Path | None]:
+    """Known keys, the base case folder and the output folder (resolved against the file's folder), mapping keys."""
     unknown = sorted(set(data) - FILE_KEYS)
     if unknown:
         problems.append(f"{path}: unknown key(s) {', '.join(repr(k) for k in unknown)}; allowed: {', '.join(sorted(FILE_KEYS - DOC_KEYS))}")
@@ -127,7 +161,11 @@ def load_sweep_file(path: str | Path) -> SweepFile:
     for key in ("solver", "slurm", "dask"):
         if data.get(key) is not None and not isinstance(data.get(key), dict):
             problems.append(f"{path}: '{key}' must be a mapping")
+    return case_path, output_path
 
+
+def _parameters(data: dict, path: Path, base_dir: str, problems: list[str]) -> dict[str, Parameter]:
+    """The file's ``parameters``: name -> definition."""
     parameters: dict[str, Parameter] = {}
     raw_parameters = data.get("parameters") or {}
     if not isinstance(raw_parameters, dict):
@@ -137,11 +175,12 @@ def load_sweep_file(path: str | Path) -> SweepFile:
         parameter = _parse_parameter(str(name), spec, base_dir, f"{path}: parameter '{name}'", problems)
         if parameter is not None:
             parameters[str(name)] = parameter
+    return parameters
 
+
+def _named_scenarios(data: dict, parameters: dict[str, Parameter], path: Path, base_dir: str, problems: list[str]) -> list[Scenario]:
+    """The file's ``scenarios``: each a list of overrides, or a mapping with ``overrides`` and/or ``parameters``."""
     scenarios: list[Scenario] = []
-    if data.get("include_base"):
-        scenarios.append(Scenario(BASE_NAME, [], {}, "base"))
-
     raw_named = data.get("scenarios") or {}
     if not isinstance(raw_named, dict):
         problems.append(f"{path}: 'scenarios' must be a mapping of name: list of overrides")
@@ -172,16 +211,11 @@ def load_sweep_file(path: str | Path) -> SweepFile:
             if override is not None:
                 overrides.append(dataclasses.replace(override, source=f"entry {number}"))
         scenarios.append(Scenario(str(name), overrides, dict(values), "named", description=description))
+    return scenarios
 
-    raw_sweeps = data.get("sweeps") or []
-    if not isinstance(raw_sweeps, list):
-        problems.append(f"{path}: 'sweeps' must be a list of {{grid: ...}}, {{list: ...}}, {{one_at_a_time: ...}} or {{latin_hypercube: ...}}")
-        raw_sweeps = []
-    for number, block in enumerate(raw_sweeps, start=1):
-        scenarios.extend(_expand_sweep(block, parameters, base_dir, f"{path}: sweep {number}", problems))
 
-    if problems:
-        raise ScenarioError(problems, path)
+def _unique(scenarios: list[Scenario]) -> tuple[list[Scenario], list[str]]:
+    """Scenarios with the same overrides kept once, repeated names made unique, indexes numbered; and notes saying so."""
     notes: list[str] = []
     unique: list[Scenario] = []
     seen_ids: dict[str, str] = {}
@@ -198,17 +232,7 @@ def load_sweep_file(path: str | Path) -> SweepFile:
         seen_names.add(scenario.name)
         scenario.index = len(unique)
         unique.append(scenario)
-    return SweepFile(
-        path=path,
-        case_path=case_path,
-        output=output_path,
-        solver=dict(data.get("solver") or {}),
-        slurm=dict(data.get("slurm") or {}),
-        dask=dict(data.get("dask") or {}),
-        parameters=parameters,
-        scenarios=unique,
-        notes=notes,
-    )
+    return unique, notes
 
 
 def _sweep_name(values: dict) -> str:
