@@ -230,25 +230,46 @@ def to_iamc(ds: xr.Dataset, model: str | None = None, scenario: str | None = Non
     return out[COLUMNS].sort_values(["scenario", "region", "variable", "year"]).reset_index(drop=True)
 
 
-def _one(ds: xr.Dataset, attrs: dict, national: str) -> pd.DataFrame:
-    names = carrier_names(ds)
-    techs = technology_frame(ds)
-    currency = _currency(attrs)
-    rows: list[dict] = []
+class _Rows:
+    """IAMC rows (region, variable, unit, year, value) of one run, added variable by variable."""
 
-    def add(variable: str, unit: str, array: xr.DataArray, national_value: xr.DataArray | None = None):
-        """Per region (if ``array`` has a region dimension) and national rows."""
+    def __init__(self, national: str):
+        self.national = national
+        self.rows: list[dict] = []
+
+    def add(self, variable: str, unit: str, array: xr.DataArray, national_value: xr.DataArray | None = None) -> None:
+        """Per region (if ``array`` has a region dimension) and national rows (the regions' sum unless given)."""
         array = array.fillna(0.0) if national_value is None else array
         if "region" in array.dims:
             for region in array["region"].values:
                 for period, value in array.sel(region=region).to_series().items():
-                    rows.append({"region": str(region), "variable": variable, "unit": unit, "year": int(period), "value": float(value)})
+                    self.rows.append({"region": str(region), "variable": variable, "unit": unit, "year": int(period), "value": float(value)})
             total = array.sum("region") if national_value is None else national_value
         else:
             total = array if national_value is None else national_value
         for period, value in total.to_series().items():
-            rows.append({"region": national, "variable": variable, "unit": unit, "year": int(period), "value": float(value)})
+            self.rows.append({"region": self.national, "variable": variable, "unit": unit, "year": int(period), "value": float(value)})
 
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=["region", "variable", "unit", "year", "value"])
+
+
+def _one(ds: xr.Dataset, attrs: dict, national: str) -> pd.DataFrame:
+    """The IAMC table of one run: technologies, carbon, prices and demand, costs, corridors (with the sums of roots)."""
+    names = carrier_names(ds)
+    techs = technology_frame(ds)
+    currency = _currency(attrs)
+    rows = _Rows(national)
+    roots = _technology_rows(rows, ds, techs, names, currency)
+    _carbon_rows(rows, ds, techs, names)
+    _price_demand_rows(rows, ds, names, currency)
+    _cost_corridor_rows(rows, ds, names, currency)
+    return with_sums(rows.frame(), roots)
+
+
+def _technology_rows(rows: _Rows, ds: xr.Dataset, techs: pd.DataFrame, names: dict, currency: str) -> list[str]:
+    """Capacity, additions, output and investment of every technology that has any; returns the roots to sum."""
+    add = rows.add
     capacity = ds["capacity"]
     new = ds["capacity_new"]
     output = ds["generation_annual"]
@@ -289,8 +310,14 @@ def _one(ds: xr.Dataset, attrs: dict, national: str) -> pd.DataFrame:
     # roots must not be nested: each is summed from its own leaves once
     roots = [f"{family}|{label}" for label in families for family in ("Capacity", "Secondary Energy", "Capacity Additions")]
     roots += ["Capacity|Carbon Capture", "Investment|Energy Supply"]
+    return roots
 
-    # emissions and carbon
+
+
+def _carbon_rows(rows: _Rows, ds: xr.Dataset, techs: pd.DataFrame, names: dict) -> None:
+    """Emissions by supply, exogenous sectors and sinks; capture, sequestration and remaining storage (Mt CO2)."""
+    add = rows.add
+    output = ds["generation_annual"]
     if "co2_emissions_by_technology" in ds:
         by_tech = ds["co2_emissions_by_technology"]
         groups = {"Electricity": [], "Hydrogen": [], "Other": []}
@@ -331,7 +358,10 @@ def _one(ds: xr.Dataset, attrs: dict, national: str) -> pd.DataFrame:
     if "co2_storage_remaining" in ds:
         add("Carbon Storage|Remaining Capacity", "Mt CO2", ds["co2_storage_remaining"])
 
-    # prices and demand
+
+def _price_demand_rows(rows: _Rows, ds: xr.Dataset, names: dict, currency: str) -> None:
+    """CO2 price, electricity and hydrogen prices (demand-weighted national mean) and final energy."""
+    add = rows.add
     if "price_co2" in ds:
         add("Price|Carbon", f"{currency}/t CO2", ds["price_co2"])
     price = "price_demand_weighted" if "price_demand_weighted" in ds else "price_mean" if "price_mean" in ds else None
@@ -349,7 +379,11 @@ def _one(ds: xr.Dataset, attrs: dict, national: str) -> pd.DataFrame:
                 add(f"Price|Secondary Energy|{label}", f"{currency}/MWh", regional, average)
         if demand is not None and float(abs(demand).sum()) > 0:
             add(f"Final Energy|{label}", "TWh/yr", demand)
-    # costs
+
+
+def _cost_corridor_rows(rows: _Rows, ds: xr.Dataset, names: dict, currency: str) -> None:
+    """Annual system cost by component and in all; corridor capacities."""
+    add = rows.add
     if "cost_annual" in ds:
         for component in ds["component"].values:
             add(f"Cost|Energy System|{str(component).replace('_', ' ').title()}", f"billion {currency}/yr", ds["cost_annual"].sel(component=component))
@@ -362,8 +396,6 @@ def _one(ds: xr.Dataset, attrs: dict, national: str) -> pd.DataFrame:
             label = _carrier_label(carrier, names) if carrier else "Transmission"
             unit = "kt CO2/h" if names["co2"] and carrier == names["co2"] else "GW"
             add(f"Capacity|Transmission|{label}|{corridor}", unit, ds["corridor_capacity"].sel(corridor=corridor))
-    frame = pd.DataFrame(rows, columns=["region", "variable", "unit", "year", "value"])
-    return with_sums(frame, roots)
 
 
 def write_iamc(table: pd.DataFrame, path: str | Path, mapping: pd.DataFrame | None = None) -> list[Path]:
