@@ -50,10 +50,13 @@ def area_peaks(case, demand: pd.DataFrame, rows: pd.DataFrame, members: pd.DataF
         GW = demand.attrs["GW"][is_electricity]
     of_area = pd.DataFrame(demand[is_electricity][["region", "period"]].to_numpy(), columns=["region", "period"])
     of_area = of_area.reset_index().merge(members, on="region")
-    summed = {}
-    for (area, period), group in of_area.groupby(["area", "period"]):
-        summed[(area, int(period))] = GW[group["index"].to_numpy()].sum(axis=0).max()
-    return np.array([summed.get((a, int(p)), 0.0) for a, p in zip(rows["area"], rows["period"])])
+    of_area["period"] = of_area["period"].astype(np.int64)
+    row = pd.MultiIndex.from_frame(rows[["area", "period"]].astype({"period": np.int64})).get_indexer(
+        pd.MultiIndex.from_frame(of_area[["area", "period"]]))
+    of_area = of_area[row >= 0]
+    summed = np.zeros((len(rows), GW.shape[1]))
+    np.add.at(summed, row[row >= 0], GW[of_area["index"].to_numpy()])  # the area's demand in each step
+    return summed.max(axis=1) if GW.shape[1] else np.zeros(len(rows))
 
 
 def add_reserve_margins(model) -> None:

@@ -341,18 +341,9 @@ class ModelData:
         return out
 
     def profiles_of(self, profiles: pd.DataFrame, keys: pd.DataFrame, on: list[str], column: str) -> tuple[np.ndarray, np.ndarray]:
-        """Time series of a long (``on`` + time) profile table for the rows of ``keys``.
-
-        Returns the series row of each key (-1 where the table has none) and the (series, T) values
-        over the case's time steps (NaN where a step is missing).
-        """
-        series = profiles[on].drop_duplicates()
-        index = KeyIndex(series)
-        values = np.full((len(series), self.n_time), np.nan)
-        step = pd.Index(self.time["time"]).get_indexer(profiles["time"])
-        known = step >= 0
-        values[index.positions(profiles)[known], step[known]] = profiles[column].to_numpy(dtype=float)[known]
-        return index.positions(keys), values
+        """Time series of a long (``on`` + time) profile table for the rows of ``keys`` over the case's time steps
+        (see :func:`profiles_over`)."""
+        return profiles_over(profiles, keys, on, column, self.time["time"])
 
     def demand(self) -> pd.DataFrame:
         """Demand rows (carrier, region, period) with an (n, T) array of GW per time step in ``.attrs['GW']``."""
@@ -381,6 +372,21 @@ class ModelData:
 MONTH_STARTS = np.cumsum([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30])
 
 
+def profiles_over(profiles: pd.DataFrame, keys: pd.DataFrame, on: list[str], column: str, times) -> tuple[np.ndarray, np.ndarray]:
+    """Time series of a long (``on`` + time) profile table for the rows of ``keys`` over the time labels ``times``.
+
+    Returns the series row of each key (-1 where the table has none) and the (series, T) values (NaN where a step is
+    missing).
+    """
+    series = profiles[on].drop_duplicates()
+    index = KeyIndex(series)
+    values = np.full((len(series), len(times)), np.nan)
+    step = pd.Index(times).get_indexer(profiles["time"])
+    known = step >= 0
+    values[index.positions(profiles)[known], step[known]] = profiles[column].to_numpy(dtype=float)[known]
+    return index.positions(keys), values
+
+
 def demand_GW(demand: pd.DataFrame, profiles: pd.DataFrame, time: pd.DataFrame) -> np.ndarray:
     """(n, T) GW of each demand row (carrier, region, period, demand_TWh) over the time steps ``time`` (time,
     weight_h): the row's profile (flat where it has none; 0 where a step is missing) scaled so that its hours-weighted
@@ -388,13 +394,7 @@ def demand_GW(demand: pd.DataFrame, profiles: pd.DataFrame, time: pd.DataFrame) 
     weight = time["weight_h"].to_numpy(dtype=float)
     shape = np.ones((len(demand), len(time)))
     if not profiles.empty and len(demand):
-        series = profiles[["carrier", "region"]].drop_duplicates()
-        index = KeyIndex(series)
-        values = np.full((len(series), len(time)), np.nan)
-        step = pd.Index(time["time"]).get_indexer(profiles["time"])
-        known = step >= 0
-        values[index.positions(profiles)[known], step[known]] = profiles["profile"].to_numpy(dtype=float)[known]
-        rows = index.positions(demand)
+        rows, values = profiles_over(profiles, demand, ["carrier", "region"], "profile", time["time"])
         has = rows >= 0
         shape[has] = np.nan_to_num(values[rows[has]], nan=0.0)
     total = shape @ weight
