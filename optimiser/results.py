@@ -348,7 +348,7 @@ def _adequacy_results(ds: xr.Dataset, model: Model, x: np.ndarray, dual: np.ndar
         return xr.DataArray(out, dims=("area", "period"), coords={"area": areas.to_numpy(dtype=object), "period": periods},
                             attrs=_attrs(units, description + "; NaN where the area has no margin (historical periods)"))
 
-    ds["reserve_peak"] = table(peak, "GW", "Coincident peak of the area's exogenous electricity demand over the time steps")
+    ds["reserve_peak"] = table(peak, "GW", "Coincident peak of the area's exogenous electricity demand over the full year (before time aggregation)")
     ds["reserve_required"] = table(required, "GW", "Firm capacity the reserve margin requires: (1 + margin) x peak")
     ds["reserve_firm_capacity"] = table(firm, "GW", "Firm capacity of the area: firm_capacity_credit x installed capacity")
     ds["reserve_imports"] = table(imports, "GW", "Credited firm capacity received over corridors, net of what the area sends")
