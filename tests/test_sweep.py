@@ -65,7 +65,13 @@ def resumed(tmp_path_factory):
     process = subprocess.Popen([sys.executable, "-m", "optimiser.sweep", "run", str(file), "--jobs", "2", "--out", str(out)],
                                cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + TIMEOUT_S
-    while not list(store.results_dir.glob("*.nc")):
+
+    def finished() -> list[str]:
+        """Results whose ok status is written too (the result file lands a moment before its status)."""
+        statuses = store.statuses()
+        return [p.stem for p in store.results_dir.glob("*.nc") if (statuses.get(p.stem) or {}).get("status") == "ok"]
+
+    while not finished():
         assert process.poll() is None, f"the sweep ended before any result: {process.stdout.read()}"
         assert time.monotonic() < deadline, "no result within the time limit"
         time.sleep(0.05)
