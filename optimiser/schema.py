@@ -783,7 +783,7 @@ SETTINGS: tuple[Setting, ...] = (
         "time_aggregation",
         "Aggregation of an hourly year before solving: `{method: representative_days, days: 8}` (days clustered "
         "by tsam; options `hours` or `segments`, `extreme_days: {peak_net_load, low_renewables}`, `net_load: {fleet, "
-        "technologies}`, `cluster: hierarchical|kmedoids`, `seed`; section 6.5), `{method: downsample, hours: 3}` "
+        "technologies}`, `cluster: hierarchical|kmedoids`, `representation: medoid|distribution`, `seed`; section 6.5), `{method: downsample, hours: 3}` "
         "(average consecutive hours) or `{method: none}`; blank = the time steps as given.",
         None,
         kind="mapping",

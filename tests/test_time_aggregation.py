@@ -148,6 +148,7 @@ def test_representative_days_counts_weights_and_sequence(three_region_case):
         {"method": "representative_days", "days": 10, "hours": 4},
         {"method": "representative_days", "days": 9, "segments": 7, "extreme_days": {"peak_net_load": 2, "low_renewables": 3},
          "net_load": {"fleet": "installed"}},
+        {"method": "representative_days", "days": 9, "segments": 4, "representation": "distribution", "extreme_days": {"peak_net_load": 1}},
     ],
 )
 def test_representative_days_preserve_energy_and_mean_availability(three_region_case, setting):
@@ -267,6 +268,8 @@ def test_checkpoint_chain_equals_the_daily_chain(tmp_path, monkeypatch, loss):
         ({"method": "representative_days", "days": 8, "segments": 25}, "time_aggregation.segments"),
         ({"method": "representative_days", "days": 8, "hours": 6, "segments": 6}, "time_aggregation.segments"),
         ({"method": "representative_days", "days": 8, "cluster": "kmeans"}, "time_aggregation.cluster"),
+        ({"method": "representative_days", "days": 8, "representation": "mean"}, "time_aggregation.representation"),
+        ({"method": "downsample", "hours": 3, "representation": "distribution"}, "time_aggregation.representation"),
         ({"method": "representative_days", "days": 3, "extreme_days": {"peak_net_load": 1, "low_renewables": 2}}, "time_aggregation.days"),
         ({"method": "representative_days", "days": 8, "extreme_days": {"windless": 2}}, "time_aggregation.extreme_days.windless"),
         ({"method": "representative_days", "days": 8, "extreme_days": {"low_renewables": -1}}, "time_aggregation.extreme_days.low_renewables"),
@@ -382,6 +385,22 @@ def test_representation_error_of_a_tiny_year_by_hand(tmp_path, extremes, cluster
     for flat in ("wind_and_solar", "availability solar"):  # constant: represented exactly
         assert rows[flat]["duration_rmse"] == 0 and rows[flat]["duration_max_error"] == 0 and rows[flat]["peak_error"] == 0
     assert rows["wind_and_solar"]["full_peak"] == approx(1.5) and rows["availability solar"]["full_peak"] == 0.5
+
+
+def test_distribution_representation_of_a_tiny_year_by_hand(tmp_path):
+    """The cluster {0.9, 1.0, 1.1} (flat days) by its duration curve instead of its medoid: the 72 hourly values
+    sorted and averaged in threes into 24 hours, 8 h each of 0.9, 1.0 and 1.1 GW, standing for 3 days each; with the
+    peak day 3.0 the aggregated duration curve is the full year's: errors 0, minimum 0.9 (the medoid gave 1.0,
+    RMSE 0.0707, see above).  The medoid (day 1) still places the cluster in the calendar."""
+    aggregated = timeagg.aggregate(_tiny_year(tmp_path / "tiny"), {"method": "representative_days", "days": 2, "representation": "distribution"})
+    info = aggregated.time_aggregation
+    assert info["period_days"] == [1, 3] and info["cluster_sizes"] == [3, 1] and info["representation"] == "distribution"
+    profile = aggregated["demand_profiles"]["profile"].to_numpy().reshape(2, 24)
+    assert sorted(profile[0].tolist()) == approx([0.9] * 8 + [1.0] * 8 + [1.1] * 8) and profile[1].tolist() == approx([3.0] * 24)
+    assert aggregated["time_steps"]["weight_h"].tolist() == [3.0] * 24 + [1.0] * 24
+    rows = {row["series"]: row for row in info["representation_error"]}
+    assert rows["demand"]["aggregated_min"] == approx(0.9) and rows["demand"]["duration_rmse"] == approx(0.0, abs=1e-12)
+    assert rows["net_load"]["aggregated_min"] == approx(-0.6) and rows["net_load"]["duration_max_error"] == approx(0.0, abs=1e-12)
 
 
 def test_installed_fleet_by_hand(tmp_path):

@@ -10,7 +10,9 @@ setting ``time_aggregation`` asks (docs/inputs.md, section 6.5):
     scaled to [0, 1] over the year; tsam clusters the days (``cluster``: ``hierarchical``, Ward's method,
     the default, or ``kmedoids``, exact k-medoids solved as a MILP, slow on a full year; both are
     deterministic, so ``seed`` changes nothing and is kept for old settings), each cluster represented by
-    its medoid, a real day.  The new time steps are the representative days' hours
+    its medoid, a real day (or, with ``representation: distribution``, by tsam's duration representation:
+    each profile's values over the cluster's days, sorted and averaged into 24 hours ordered as the cluster's
+    mean day; the medoid still gives the time labels).  The new time steps are the representative days' hours
     (``representative_period`` = 0..K-1 in calendar order of the days, ``time`` = the day's hour's original
     label), each standing for ``weight_h`` = the hours of all days of its cluster at that hour, so the
     weights sum to the year's hours.  Profiles are then rescaled so that the weighted annual sums equal the

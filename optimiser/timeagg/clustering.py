@@ -32,10 +32,11 @@ def _year_scaling_weights(subset: np.ndarray, year_span: np.ndarray) -> dict[str
     return {f"p{i}": float(w) for i, w in enumerate(ratio)}
 
 
-def _run(values: np.ndarray, n_clusters: int, method: str, year_span: np.ndarray, n_segments: int | None = None):
+def _run(values: np.ndarray, n_clusters: int, method: str, year_span: np.ndarray, n_segments: int | None = None,
+         representation: str = "medoid"):
     import tsam
 
-    config = tsam.ClusterConfig(method=method, representation="medoid")
+    config = tsam.ClusterConfig(method=method, representation=representation)
     segments = tsam.SegmentConfig(n_segments=n_segments) if n_segments else None
     with warnings.catch_warnings():
         # tsam says when a column is constant over the subset; its weight is then irrelevant
@@ -46,15 +47,26 @@ def _run(values: np.ndarray, n_clusters: int, method: str, year_span: np.ndarray
         )
 
 
-def cluster_days(year: np.ndarray, days: np.ndarray, k: int, method: str) -> tuple[np.ndarray, np.ndarray]:
-    """Cluster ``days`` (day numbers) of the (profiles, hours) ``year`` into ``k`` groups by tsam's ``method``,
-    each represented by its medoid, a real day.  Returns each day's cluster (0..k-1) and each cluster's medoid (a day number)."""
+def cluster_days(year: np.ndarray, days: np.ndarray, k: int, method: str, representation: str = "medoid"):
+    """Cluster ``days`` (day numbers) of the (profiles, hours) ``year`` into ``k`` groups by tsam's ``method``.
+
+    Returns each day's cluster (0..k-1), each cluster's medoid (a day number: where the cluster stands in the
+    calendar) and, with ``representation="distribution"``, the (profiles, k, 24) values that stand for each
+    cluster (tsam's duration representation, in the profiles' units; None for medoids, whose own values stand)."""
     days = np.asarray(days)
     hours = (days[:, None] * HOURS_PER_DAY + np.arange(HOURS_PER_DAY)[None, :]).reshape(-1)
-    result = _run(year[:, hours], k, method, np.ptp(year, axis=1)).clustering
+    subset, span = year[:, hours], np.ptp(year, axis=1)
+    result = _run(subset, k, method, span).clustering
     assign = np.asarray(result.cluster_assignments, dtype=np.int64)
     medoids = days[np.asarray(result.cluster_centers, dtype=np.int64)]
-    return assign, medoids
+    if representation == "medoid":
+        return assign, medoids, None
+    # the representation does not change the clustering: same days, same cluster numbers (checked)
+    other = _run(subset, k, method, span, representation=representation)
+    if not np.array_equal(np.asarray(other.clustering.cluster_assignments, dtype=np.int64), assign):
+        raise RuntimeError(f"tsam clustered the days differently for the {representation} representation")
+    values = other.cluster_representatives.to_numpy().reshape(k, HOURS_PER_DAY, -1).transpose(2, 0, 1)
+    return assign, medoids, values
 
 
 def segment_days(year: np.ndarray, day_values: np.ndarray, n_segments: int) -> np.ndarray:

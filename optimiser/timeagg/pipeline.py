@@ -14,7 +14,7 @@ from .error import representation_error
 from .extremes import extreme_days
 from .national import net_load_basis
 from .profiles import Profiles, block_starts, merge_blocks, rescale, wide_profiles
-from .settings import DEFAULT_CLUSTER, HOURS_PER_DAY, extreme_counts, setting_issues, table_issues
+from .settings import DEFAULT_CLUSTER, DEFAULT_REPRESENTATION, HOURS_PER_DAY, extreme_counts, setting_issues, table_issues
 
 
 def _input_error(case, problems):
@@ -87,7 +87,8 @@ def _representative_days(case, full: Profiles, basis, setting) -> tuple[Profiles
     if not len(year):
         year = np.zeros((1, len(full.time)))  # no profiles at all: every day is alike
     method = setting.get("cluster", DEFAULT_CLUSTER)
-    assign, medoids = cluster_days(year, ordinary, int(setting["days"]) - len(extreme), method)
+    representation = setting.get("representation", DEFAULT_REPRESENTATION)
+    assign, medoids, represented = cluster_days(year, ordinary, int(setting["days"]) - len(extreme), method, representation)
 
     # representative periods: the medoids and the extreme days, numbered in calendar order of their days
     period_days = np.sort(np.r_[medoids, extreme])
@@ -105,16 +106,23 @@ def _representative_days(case, full: Profiles, basis, setting) -> tuple[Profiles
     # days stand for themselves and keep their values (as in tsam): the ordinary ones make up the rest
     scaled = ~np.isin(np.repeat(period_days, HOURS_PER_DAY), extreme)
 
-    def exact(values, upper=None):
+    # rows of the stacked profiles (availability first, then demand), for a representation other than the medoids
+    cluster_period = np.searchsorted(period_days, medoids)
+    n_availability = len(full.availability)
+
+    def exact(values, upper=None, rows=slice(None)):
         out = values[:, hours]
+        if represented is not None:  # the clusters' values in place of their medoids'
+            out.reshape(len(values), k, HOURS_PER_DAY)[:, cluster_period, :] = represented[rows]
         rest = values @ full.weight_h - out[:, ~scaled] @ weight[~scaled]
         out[:, scaled] = rescale(out[:, scaled], weight[scaled], rest, upper=upper)
         return out
 
-    hourly = full.with_values(exact(full.availability, upper=1.0), exact(full.demand), full.time[hours], weight, full.duration_h[hours])
+    hourly = full.with_values(exact(full.availability, upper=1.0, rows=slice(0, n_availability)),
+                              exact(full.demand, rows=slice(n_availability, None)), full.time[hours], weight, full.duration_h[hours])
     group = np.repeat(np.arange(k, dtype=np.int64), HOURS_PER_DAY)
     info = {"representative_days": k, "period_days": period_days.tolist(), "cluster_sizes": np.bincount(day_period, minlength=k).tolist(),
-            "cluster": method}
+            "cluster": method, "representation": representation}
     if chosen:
         info["extreme_days"] = chosen
     if setting.get("segments"):

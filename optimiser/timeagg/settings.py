@@ -8,6 +8,10 @@ import pandas as pd
 METHODS = ("none", "representative_days", "downsample")
 #: clustering of the ordinary days (tsam): Ward-hierarchical (default) or exact k-medoids (a MILP, HiGHS)
 CLUSTER_METHODS = ("hierarchical", "kmedoids")
+#: what stands for a cluster of ordinary days (tsam): its medoid, a real day (default), or ``distribution``: every
+#: profile's values over the cluster's days, sorted and averaged into 24 hours ordered as the cluster's mean day
+#: (tsam's duration representation, Hoffmann et al. 2022): each cluster keeps its profiles' duration curves
+REPRESENTATIONS = ("medoid", "distribution")
 #: capacity behind the national wind-and-solar output of the net load (see optimiser.timeagg.national)
 FLEETS = ("potential", "installed")
 EXTREMES = ("peak_net_load", "low_renewables")
@@ -16,11 +20,12 @@ HOURS_PER_DAY = 24
 #: the options each method accepts
 ALLOWED = {
     "none": {"method", "seed"},
-    "representative_days": {"method", "days", "hours", "segments", "extreme_days", "cluster", "net_load", "seed"},
+    "representative_days": {"method", "days", "hours", "segments", "extreme_days", "cluster", "representation", "net_load", "seed"},
     "downsample": {"method", "hours", "net_load", "seed"},
 }
 OPTIONS = set().union(*ALLOWED.values())
 DEFAULT_CLUSTER = "hierarchical"
+DEFAULT_REPRESENTATION = "medoid"
 DEFAULT_FLEET = "potential"
 EXAMPLE = "a mapping such as {method: representative_days, days: 8} or {method: downsample, hours: 3}"
 
@@ -74,6 +79,9 @@ def setting_issues(value) -> list[tuple[str, object, str]]:
         cluster = value.get("cluster", DEFAULT_CLUSTER)
         if cluster not in CLUSTER_METHODS:
             issues.append(("time_aggregation.cluster", cluster, "one of " + ", ".join(CLUSTER_METHODS)))
+        representation = value.get("representation", DEFAULT_REPRESENTATION)
+        if representation not in REPRESENTATIONS:
+            issues.append(("time_aggregation.representation", representation, "one of " + ", ".join(REPRESENTATIONS)))
         issues += _extreme_issues(value)
     elif method == "downsample":
         positive("hours", "required by method downsample", required=True)
