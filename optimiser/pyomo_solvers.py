@@ -19,7 +19,7 @@ from pyomo.opt import TerminationCondition
 from .model import Model
 from .model.program import compile_program
 from .model.pyomo_model import FamilyConstraint, FamilyVar
-from .solve import Solution, SolverOptionError
+from .solve import Solution, SolverOptionError, use_threads
 
 #: the name of the in-memory route (``--solver highs-inmemory`` is the same as no --solver)
 IN_MEMORY = "highs-inmemory"
@@ -48,6 +48,8 @@ def solve_pyomo(model: Model, solver: str, options: dict | None = None, log_file
         kwargs["logfile"] = str(log_file)
     for name, value in (options or {}).items():
         opt.options[name] = value
+    if solver.startswith(("appsi_highs", "highs")):
+        use_threads((options or {}).get("threads"))  # in-process HiGHS shares the thread pool with our solves
     try:
         results = opt.solve(m, **kwargs)
     except Exception as error:

@@ -136,18 +136,33 @@ def option_problems(options: dict) -> list[tuple[str, object, str]]:
     return problems
 
 
-_scheduler_threads: list = [None]  # thread count of HiGHS's process-wide scheduler, once started
+#: thread count of HiGHS's process-wide scheduler as we last started it; UNKNOWN until our first start, and again
+#: after code outside ours may have started it (tsam's k-medoids solves its MILP with HiGHS in this process)
+UNKNOWN = object()
+_scheduler_threads: list = [UNKNOWN]
+
+
+def use_threads(threads) -> None:
+    """Make HiGHS's process-wide thread pool run ``threads`` threads before a solve that asks for them.
+
+    HiGHS keeps one pool per process, started by the first solve with that solve's ``threads``; a later solve
+    asking for another count ends at once with status 'Not Set' ("global scheduler has already been initialized")
+    unless the pool is restarted first. It is restarted whenever the count differs from ours or is unknown."""
+    if threads is None:
+        return
+    threads = parse_option_value(highspy.Highs(), "threads", threads)
+    if _scheduler_threads[0] is UNKNOWN or _scheduler_threads[0] != threads:
+        highspy.Highs.resetGlobalScheduler(True)
+    _scheduler_threads[0] = threads
+
+
+def forget_threads() -> None:
+    """Say that code outside ours may have started HiGHS's thread pool (the next solve restarts it)."""
+    _scheduler_threads[0] = UNKNOWN
 
 
 def _new_highs(options: dict, log_file: str | None) -> highspy.Highs:
-    # HiGHS keeps one thread pool per process: a solve asking for another thread count than the
-    # pool was started with ends with status 'Not Set' unless the pool is restarted first
-    threads = options.get("threads")
-    if threads is not None:
-        threads = parse_option_value(highspy.Highs(), "threads", threads)
-        if _scheduler_threads[0] is not None and _scheduler_threads[0] != threads:
-            highspy.Highs.resetGlobalScheduler(True)
-        _scheduler_threads[0] = threads
+    use_threads(options.get("threads"))
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", True)
     highs.setOptionValue("log_to_console", False)

@@ -27,7 +27,7 @@ import numpy as np
 
 from .model import Model
 from .model.program import attach_solution, compile_program
-from .solve import DEFAULT_OPTIONS, Solution, _new_highs, _pass, _solution
+from .solve import DEFAULT_OPTIONS, Solution, _new_highs, _pass, _solution, use_threads
 
 
 class WarmSolver:
@@ -98,6 +98,7 @@ class WarmSolver:
             _pass(self.highs, finished.cost, finished.col_lower, finished.col_upper, csc, finished.row_lower, finished.row_upper, finished.objective_offset)
         timings["transfer_s"] = time.perf_counter() - start
         start = time.perf_counter()
+        use_threads(merged.get("threads"))  # code run between two solves may have restarted HiGHS's thread pool
         self.highs.run()
         timings["solve_s"] = time.perf_counter() - start
         self.solves[route] += 1

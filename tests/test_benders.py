@@ -237,3 +237,11 @@ def test_a_killed_run_resumes_from_its_last_iteration(tmp_path):
     assert int(ds["benders_iteration"][0]) == 1 and int(ds["benders_iteration"][-1]) > kept
     mono = run(EXAMPLE, tmp_path, "mono", method="monolithic")
     assert mono.attrs["objective"] - 1e-6 <= ds.attrs["objective"] <= mono.attrs["objective"] * (1 + 1e-4) + 1e-6
+
+
+def test_serial_master_and_subproblems_with_their_own_thread_counts(tmp_path):
+    """In one process the master asks for the case's threads (2) and the subproblems for 1: HiGHS's single thread
+    pool is restarted between them (the master ended 'Not Set' before)."""
+    ds = run(EXAMPLE, tmp_path, "threads", benders={"max_iterations": 3}, solver={"threads": 2})
+    assert int(ds.attrs["benders_iterations"]) == 3
+    assert np.isfinite(ds["benders_lower_bound"].values).all()

@@ -46,3 +46,37 @@ def test_interior_point_solvers_match_simplex(example_model, reference, options)
     balance = example_model.con("balance")
     rows = slice(balance.offset, balance.offset + balance.size)
     assert abs(solution.row_dual[rows]).sum() == approx(abs(reference.row_dual[rows]).sum(), rel=1e-3)
+
+
+def _foreign_highs_solve(threads: int) -> None:
+    """A HiGHS solve made outside our code in this process (as tsam's k-medoids makes), with its own thread count."""
+    import highspy
+    import numpy as np
+
+    other = highspy.Highs()
+    other.setOptionValue("output_flag", False)
+    other.setOptionValue("threads", threads)
+    other.addVars(1, np.zeros(1), np.ones(1))
+    other.run()
+
+
+@pytest.mark.parametrize("foreign_threads", [1, 3])
+def test_a_thread_pool_started_elsewhere_does_not_stop_the_solve(example_model, reference, foreign_threads):
+    """HiGHS keeps one thread pool per process; a solve asking for another count than the pool was started with
+    ends at once with 'Not Set' unless the pool is restarted (it happened after tsam's k-medoids, 2026-12-04)."""
+    solve_module.forget_threads()  # as the time aggregation says after k-medoids
+    _foreign_highs_solve(foreign_threads)
+    solution = optimiser.solve(example_model, {"solver": "simplex", "threads": 2})
+    assert solution.optimal, solution.message()
+    assert solution.objective == approx(reference.objective, rel=1e-9)
+
+
+def test_kmedoids_aggregation_then_a_two_thread_solve(tmp_path):
+    """The path that failed: representative days by tsam's k-medoids (a HiGHS MILP in this process), then our solve
+    with 2 threads."""
+    from optimiser import timeagg
+
+    case = timeagg.aggregate(optimiser.load_case(EXAMPLE), {"method": "representative_days", "days": 3, "cluster": "kmedoids"})
+    model = optimiser.build_model(case, pyomo=False)
+    solution = optimiser.solve(model, {"solver": "simplex", "threads": 2})
+    assert solution.optimal, solution.message()

@@ -15,7 +15,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from ..solve import _pass
+from ..solve import _pass, use_threads
 from .partition import Decomposition
 
 #: cut coefficients smaller than this (in cost per unit of the linking column) are dropped
@@ -66,6 +66,11 @@ class Master:
             highs.setOptionValue("run_crossover", "off")
         return highs
 
+    def _threads(self) -> None:
+        """HiGHS's thread pool at the master's count (subproblems solved in this process use 1 thread)."""
+        if self.options.get("threads") is not None:
+            use_threads(int(self.options["threads"]))
+
     # ---------------------------------------------------------------- cuts
     def cut(self, block: int, linking: np.ndarray, point: np.ndarray, value: float, gradient: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """The cut θ_block >= value + gradient'(z - point) as (columns, coefficients, rhs) of a >= row."""
@@ -104,6 +109,7 @@ class Master:
     # ---------------------------------------------------------------- solves
     def solve_lower(self) -> tuple[float, np.ndarray]:
         """The master LP: its optimum (a lower bound of the whole programme) and its point (y, θ)."""
+        self._threads()
         self.lp.run()
         status = self.lp.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:
@@ -138,6 +144,7 @@ class Master:
         lower[: self.n_y] = np.where(unbounded, np.maximum(lower[: self.n_y], box_lower), lower[: self.n_y])
         upper[: self.n_y] = np.where(unbounded, np.minimum(upper[: self.n_y], box_upper), upper[: self.n_y])
         _pass(highs, np.zeros(len(self.cost)), lower, upper, matrix.tocsc(), row_lower, row_upper)
+        self._threads()
         highs.run()
         status = highs.getModelStatus()
         self.level_status = highs.modelStatusToString(status)

@@ -22,7 +22,7 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
-from ..solve import _pass
+from ..solve import _pass, use_threads
 
 #: slack (in the linking column's units) below which a subproblem counts as meeting the master's values
 SLACK_TOLERANCE = 1e-6
@@ -47,7 +47,8 @@ class Subproblem:
         upper = np.r_[spec["col_upper"], np.full(2 * self.n_linking, np.inf)]
         self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
-        for name, value in {"solver": "simplex", "threads": 1, **(options or {})}.items():
+        self.options = {"solver": "simplex", "threads": 1, **(options or {})}
+        for name, value in self.options.items():
             self.highs.setOptionValue(name, value)
         _pass(self.highs, cost, lower, upper, extended, spec["row_lower"], spec["row_upper"])
 
@@ -55,6 +56,7 @@ class Subproblem:
         """The block's least cost over every master value (linking columns within their own bounds): a floor for its
         estimate in the master before any cut."""
         self.highs.changeColsBounds(self.n_linking, self.linking_columns, self.original_lower, self.original_upper)
+        use_threads(self.options["threads"])
         self.highs.run()
         status = self.highs.getModelStatus()
         if status != highspy.HighsModelStatus.kOptimal:
@@ -68,6 +70,7 @@ class Subproblem:
         start = time.perf_counter()
         values = np.asarray(values, dtype=np.float64)
         self.highs.changeColsBounds(self.n_linking, self.linking_columns, values, values)
+        use_threads(self.options["threads"])
         self.highs.run()
         status = self.highs.getModelStatus()
         retried = status != highspy.HighsModelStatus.kOptimal

@@ -41,10 +41,15 @@ def _run(values: np.ndarray, n_clusters: int, method: str, year_span: np.ndarray
     with warnings.catch_warnings():
         # tsam says when a column is constant over the subset; its weight is then irrelevant
         warnings.filterwarnings("ignore", message=".*minimal tolerable weighting.*")
-        return tsam.aggregate(
+        result = tsam.aggregate(
             _frame(values), n_clusters, period_duration=HOURS_PER_DAY, temporal_resolution=1.0, cluster=config, segments=segments,
             weights=_year_scaling_weights(values, year_span), preserve_column_means=False,
         )
+    if method == "kmedoids":
+        from ..solve import forget_threads
+
+        forget_threads()  # tsam's MILP ran HiGHS in this process, which may have started its thread pool
+    return result
 
 
 def cluster_days(year: np.ndarray, days: np.ndarray, k: int, method: str, representation: str = "medoid"):
