@@ -287,9 +287,20 @@ def solve(model: Model, options: dict | None = None, log_file: str | Path | None
         elif status == highspy.HighsModelStatus.kTimeLimit:
             solution.diagnosis = ["the time limit was reached before an optimum was proven; raise time_limit or try solver=ipm"]
         else:
-            solution.diagnosis = [f"HiGHS stopped with status '{status_text}'; see the log {log_file}"]
+            errors = _log_errors(log_file)
+            solution.diagnosis = [f"HiGHS stopped with status '{status_text}'" + (f": {errors}" if errors else "") + f"; see the log {log_file}"]
     highs.clear()
     return solution
+
+
+def _log_errors(log_file) -> str:
+    """The ERROR lines HiGHS wrote to ``log_file`` in its last run (the file collects every run of a case)."""
+    try:
+        text = Path(log_file).read_text(errors="replace") if log_file else ""
+    except OSError:
+        return ""
+    last_run = text.rsplit("Running HiGHS", 1)[-1]
+    return " ".join(line.strip() for line in last_run.splitlines() if line.lstrip().startswith("ERROR"))
 
 
 def _solution(highs: highspy.Highs, options: dict, timings: dict, log_file: str | None) -> Solution:

@@ -53,6 +53,7 @@ def _foreign_highs_solve(threads: int) -> None:
     import highspy
     import numpy as np
 
+    highspy.Highs.resetGlobalScheduler(True)  # the pool is started by this solve, as by tsam's in a fresh process
     other = highspy.Highs()
     other.setOptionValue("output_flag", False)
     other.setOptionValue("threads", threads)
@@ -80,3 +81,16 @@ def test_kmedoids_aggregation_then_a_two_thread_solve(tmp_path):
     model = optimiser.build_model(case, pyomo=False)
     solution = optimiser.solve(model, {"solver": "simplex", "threads": 2})
     assert solution.optimal, solution.message()
+
+
+def test_a_solve_that_highs_refuses_is_diagnosed_with_its_error(example_model, tmp_path):
+    """Where HiGHS stops before solving (status 'Not Set'), the diagnosis quotes the ERROR of its log, not only the
+    status: here a pool of 1 thread that our record wrongly believes to run 2."""
+    _foreign_highs_solve(1)
+    solve_module._scheduler_threads[0] = 2  # a stale record: no restart before the solve
+    try:
+        solution = optimiser.solve(example_model, {"solver": "simplex", "threads": 2}, log_file=tmp_path / "highs.log")
+    finally:
+        solve_module.forget_threads()
+    assert not solution.optimal and solution.status == "Not Set"
+    assert "global scheduler has already been initialized" in solution.diagnosis[0]
