@@ -836,7 +836,9 @@ SETTINGS: tuple[Setting, ...] = (
         "`executor` (`processes`, `serial` or `dask`), `workers` (2), `scheduler` (a Dask scheduler address), `penalty` "
         "(bn CNY per unit of a master value a block cannot meet; default 100 x the largest master cost), `checkpoint` "
         "(true: cuts written beside the results each iteration, and a rerun resumes from them), `level_solver` (ipx), "
-        "`relax` (true: an equality coupling row is held one-sided where a master column provably takes up its slack).",
+        "`relax` (true: an equality coupling row is held one-sided where a master column provably takes up its slack), "
+        "`start` (`myopic`: the first point is the case's myopic pathway, a feasible plan, so the first iteration gives an "
+        "upper bound; blank: the master LP's first vertex).",
         None,
         kind="mapping",
     ),

@@ -245,3 +245,36 @@ def test_serial_master_and_subproblems_with_their_own_thread_counts(tmp_path):
     ds = run(EXAMPLE, tmp_path, "threads", benders={"max_iterations": 3}, solver={"threads": 2})
     assert int(ds.attrs["benders_iterations"]) == 3
     assert np.isfinite(ds["benders_lower_bound"].values).all()
+
+
+# --------------------------------------------------------------------------- a feasible start
+
+
+def test_master_point_of_the_optimum_costs_the_optimum(tmp_path):
+    """The master values of the monolithic optimum (its capacities, and as budgets what each block used of the energy
+    budgets, CO2 accounting and cumulative CO2 storage rows) leave every block feasible without slack, and the blocks'
+    optima there add up to the monolithic objective."""
+    from optimiser.benders.subproblem import SLACK_TOLERANCE, Subproblem
+
+    model = optimiser.build_model(optimiser.timeagg.aggregate(optimiser.load_case(H2_CCUS)), pyomo=False)
+    solution = optimiser.solve(model, {"solver": "simplex", "threads": 1})
+    finished = model.lp.finish()
+    dec = decompose(finished, model.lp, model.data.time, list(model.data.periods))
+    assert len(dec.budget_row) > 0
+    y = dec.master_point(solution.x, finished.matrix.tocsr())
+    results = [Subproblem(block.spec(), penalty=1e4).evaluate(y[block.linking]) for block in dec.blocks]
+    assert max(r["slack_max"] for r in results) <= SLACK_TOLERANCE
+    cost = float(dec.master.cost @ y + sum(r["value"] for r in results) + dec.master.objective_offset)
+    assert cost == pytest.approx(solution.objective, rel=1e-7)
+
+
+def test_a_myopic_start_gives_an_upper_bound_at_the_first_iteration(tmp_path):
+    """benders.start: myopic. On the hand-worked case the myopic pathway is the optimum (2 GW built in 2020 stand
+    until 2040; the 2030 window builds nothing), so iteration 1 evaluates 6.628 bn CNY without slack: the upper bound
+    is the optimum at once (the plain start's first point cost 177.076, test above)."""
+    path = two_blocks(tmp_path / "case")
+    ds = run(path, tmp_path, "start", benders={"start": "myopic", "gap": 1e-6})
+    assert float(ds["benders_point_cost"][0]) == pytest.approx(6.628, rel=1e-9)
+    assert float(ds["benders_upper_bound"][0]) == pytest.approx(6.628, rel=1e-9)
+    assert ds.attrs["optimal"] == 1 and ds.attrs["objective"] == pytest.approx(6.628, rel=1e-6)
+    assert [i[0] for i in setting_issues({"benders": {"start": "perfect"}})] == ["benders.start"]

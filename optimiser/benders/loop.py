@@ -87,6 +87,9 @@ def solve_benders(model, options: dict | None = None, out: Path | str | None = N
                 f"best upper bound {best_upper:.8g})")
         limit = settings["time_limit"]
         status, lower = "Iteration limit reached", -np.inf
+        start_point = None
+        if settings.get("start") and not history:
+            start_point = myopic_start(model, decomposition, finished, options, out, log, warnings_given)
         while True:
             iteration = len(history) + 1
             if iteration > int(settings["max_iterations"]):
@@ -101,7 +104,9 @@ def solve_benders(model, options: dict | None = None, out: Path | str | None = N
                 status = "Optimal"
                 log(f"benders: converged: lower bound {lower:.8g}, upper bound {best_upper:.8g}, gap {_relative_gap(best_upper, lower):.2e}")
                 break
-            if settings["regularisation"] == "level_set" and center is not None:
+            if start_point is not None:  # the first point is the start's (the master LP still gives the lower bound)
+                point, start_point = np.r_[start_point, point[master.n_y :]], None
+            elif settings["regularisation"] == "level_set" and center is not None:
                 level = lower - decomposition.master.objective_offset + float(settings["level"]) * (best_penalised - lower)
                 interior = master.solve_level(level, center, point)
                 if interior is not None:
@@ -180,6 +185,35 @@ def solve_benders(model, options: dict | None = None, out: Path | str | None = N
     solution.extensions = extensions
     attach_solution(model, extensions, x, row_dual)
     return solution
+
+
+def myopic_start(model, decomposition: Decomposition, finished, options, out, log, warnings_given: list) -> np.ndarray | None:
+    """The master values of the case's myopic pathway (``benders.start: myopic``): its capacities and each block's
+    share of the coupling rows. A feasible point of the whole programme, so the first iteration gives an upper bound
+    and the level set is centred on a sensible plan from the start. None, with a warning, where it cannot be had."""
+    import dataclasses
+
+    from ..foresight import ForesightError, WindowCheckpoint, solve_pathway
+
+    case = model.case
+    case = dataclasses.replace(case, settings={**case.settings, "foresight": "myopic", "method": "monolithic"})
+    begin = time.perf_counter()
+    start_out = Path(out).with_suffix(".start.nc") if out else None
+    try:
+        _, solution = solve_pathway(case, options, start_out, log=lambda *_: None)
+    except ForesightError as error:
+        warnings_given.append(f"benders.start: myopic not used: {error}")
+        log(f"benders warning: {warnings_given[-1]}")
+        return None
+    if not solution.optimal or solution.x is None or len(solution.x) != decomposition.n_cols:
+        warnings_given.append(f"benders.start: myopic not used: the myopic pathway ended {solution.status}"
+                              + ("" if solution.x is None or len(solution.x) == decomposition.n_cols else " on another programme"))
+        log(f"benders warning: {warnings_given[-1]}")
+        return None
+    if start_out is not None:
+        WindowCheckpoint.remove(start_out)
+    log(f"benders: start from the myopic pathway ({solution.objective:.8g} bn CNY, {time.perf_counter() - begin:.1f} s)")
+    return decomposition.master_point(solution.x, finished.matrix.tocsr())
 
 
 def _relative_gap(upper: float, lower: float) -> float:

@@ -129,6 +129,16 @@ class Decomposition:
             x[block.columns] = block_x[block.index]
         return x
 
+    def master_point(self, x: np.ndarray, matrix: sp.csr_matrix) -> np.ndarray:
+        """The master values (master columns, then budgets) of a point ``x`` of the whole programme: its master
+        columns, and as each budget the block's own share a_b x_b of the coupling row (what the block used)."""
+        y = np.zeros(self.n_master)
+        y[: len(self.master_columns)] = x[self.master_columns]
+        for block in self.blocks:
+            if len(block.coupling_rows):
+                y[block.budget_columns] = matrix[block.coupling_rows][:, block.columns] @ x[block.columns]
+        return y
+
     def tighten(self, x: np.ndarray, matrix: sp.csr_matrix, row_lower: np.ndarray, row_upper: np.ndarray) -> np.ndarray:
         """Move each relaxed equality's slack column so that its row holds with equality again (see the module doc)."""
         x = x.copy()

@@ -11,8 +11,11 @@ METHODS = ("monolithic", "benders")
 DEFAULTS = {
     "gap": 1e-3, "max_iterations": 500, "level": 0.5, "regularisation": "level_set", "days_per_block": 1,
     "executor": "processes", "workers": 2, "scheduler": None, "penalty": None, "checkpoint": True, "time_limit": None,
-    "level_solver": "ipx", "relax": True,
+    "level_solver": "ipx", "relax": True, "start": None,
 }
+#: where the first point comes from: the master LP's vertex (blank) or the myopic pathway of the same case (its
+#: capacities and each block's share of the coupling rows), a feasible point that gives an upper bound at once
+STARTS = ("myopic",)
 
 
 def method(case) -> str:
@@ -59,6 +62,7 @@ def setting_issues(settings: dict) -> list[tuple[str, object, str]]:
             "time_limit": ("seconds > 0, or blank", lambda v: _number(v) and v > 0),
             "level_solver": ("ipx, ipm or hipo", lambda v: v in ("ipx", "ipm", "hipo")),
             "relax": ("true or false", lambda v: isinstance(v, bool)),
+            "start": ("myopic, or blank (the master's own first point)", lambda v: v in STARTS),
         }[key]
         if not expected[1](value):
             issues.append((f"benders.{key}", value, expected[0]))
