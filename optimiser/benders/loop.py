@@ -48,143 +48,192 @@ def solve_benders(model, options: dict | None = None, out: Path | str | None = N
     """Solve ``model`` by Benders decomposition; returns a :class:`optimiser.solve.Solution` of the whole programme
     (``info['benders']`` holds the iterations, for :func:`annotate`)."""
     from ..model.program import attach_solution, compile_program
-    from ..solve import DEFAULT_OPTIONS, Solution
 
-    settings = options_of(model.case.settings) | (executor_override or {})
-    merged = {**DEFAULT_OPTIONS, **(model.case.settings.get("solver") or {}), **(options or {})}
     start = time.perf_counter()
     finished, extensions = compile_program(model)
-    decomposition = decompose(finished, model.lp, model.data.time, list(model.data.periods), int(settings["days_per_block"]),
-                              relax=bool(settings.get("relax", True)))
-    partition_s = time.perf_counter() - start
-    penalty = float(settings["penalty"] or automatic_penalty(decomposition))
-    log(f"benders: {len(decomposition.blocks)} subproblems (periods x blocks of {settings['days_per_block']} representative "
-        f"period(s)); master {len(decomposition.master_columns)} columns + {len(decomposition.budget_row)} budgets over "
-        f"{len(decomposition.coupling_rows)} coupling rows ({len(decomposition.relaxed_rows)} equalities held one-sided); "
-        f"slack penalty {penalty:.4g} bn CNY/unit; partitioned in {partition_s:.2f} s")
-    checkpoint = Checkpoint(Path(out).with_suffix(".benders.npz") if (out and settings["checkpoint"]) else None, decomposition.fingerprint())
-    executor = make_executor(settings["executor"], [b.spec() for b in decomposition.blocks], penalty, None, int(settings["workers"]),
-                             settings.get("scheduler"))
-    history: list[Iteration] = []
-    warnings_given: list[str] = []
+    loop = _Loop(model, finished, options, out, log, executor_override, start)
     try:
-        floors = executor.lower_bounds()
-        master = Master(decomposition, np.array([floors[b.index] for b in decomposition.blocks]),
-                        {"threads": merged.get("threads"), "level_solver": settings["level_solver"]})
-        best_upper, best_point = np.inf, None
+        loop.prepare()
+        status, lower = loop.iterate()
+        final, master_duals = loop.final_point(status)
+    finally:
+        loop.executor.close()
+    solution = loop.solution(final, master_duals, lower)
+    solution.extensions = extensions
+    attach_solution(model, extensions, solution.x, solution.row_dual)
+    return solution
+
+
+class _Loop:
+    """One Benders run: the decomposition, its workers and master, the best points, the iterations."""
+
+    def __init__(self, model, finished, options, out, log, executor_override, start: float):
+        from ..solve import DEFAULT_OPTIONS
+
+        self.model, self.finished, self.options, self.out, self.log, self.start = model, finished, options, out, log, start
+        self.settings = options_of(model.case.settings) | (executor_override or {})
+        self.merged = {**DEFAULT_OPTIONS, **(model.case.settings.get("solver") or {}), **(options or {})}
+        self.decomposition = decompose(finished, model.lp, model.data.time, list(model.data.periods), int(self.settings["days_per_block"]),
+                                       relax=bool(self.settings.get("relax", True)))
+        self.partition_s = time.perf_counter() - start
+        self.penalty = float(self.settings["penalty"] or automatic_penalty(self.decomposition))
+        self._log_partition()
+        path = Path(out).with_suffix(".benders.npz") if (out and self.settings["checkpoint"]) else None
+        self.checkpoint = Checkpoint(path, self.decomposition.fingerprint())
+        self.executor = make_executor(self.settings["executor"], [b.spec() for b in self.decomposition.blocks], self.penalty, None,
+                                      int(self.settings["workers"]), self.settings.get("scheduler"))
+        self.master: Master | None = None
+        self.history: list[Iteration] = []
+        self.warnings: list[str] = []
+        self.best_upper, self.best_point = np.inf, None
         # the level set is centred on the best penalised cost (slack allowed): an upper bound of the penalised
         # programme the cuts describe, available from the first iteration
-        best_penalised, center = np.inf, None
-        resumed = checkpoint.load()
+        self.best_penalised, self.center = np.inf, None
+        self.start_point = None
+
+    def _log_partition(self) -> None:
+        d = self.decomposition
+        self.log(f"benders: {len(d.blocks)} subproblems (periods x blocks of {self.settings['days_per_block']} representative "
+                 f"period(s)); master {len(d.master_columns)} columns + {len(d.budget_row)} budgets over {len(d.coupling_rows)} "
+                 f"coupling rows ({len(d.relaxed_rows)} equalities held one-sided); slack penalty {self.penalty:.4g} bn CNY/unit; "
+                 f"partitioned in {self.partition_s:.2f} s")
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+        self.log(f"benders warning: {message}")
+
+    # ------------------------------------------------------------------ before the loop
+    def prepare(self) -> None:
+        """Floors, the master, a checkpoint's cuts and bounds, and the start point."""
+        floors = self.executor.lower_bounds()
+        self.master = Master(self.decomposition, np.array([floors[b.index] for b in self.decomposition.blocks]),
+                             {"threads": self.merged.get("threads"), "level_solver": self.settings["level_solver"]})
+        resumed = self.checkpoint.load()
         if resumed is not None:
-            master.restore(resumed)
-            history = [Iteration(**row) for row in resumed["history"]]
-            best_upper = float(resumed["best_upper"])
-            best_point = resumed["best_point"] if np.isfinite(best_upper) else None
-            best_penalised = float(resumed["best_penalised"])
-            center = resumed["center"] if len(resumed["center"]) else None
-            log(f"benders: resuming from {checkpoint.path} after iteration {len(history)} ({master.n_cuts} cuts, "
-                f"best upper bound {best_upper:.8g})")
-        limit = settings["time_limit"]
+            self.master.restore(resumed)
+            self.history = [Iteration(**row) for row in resumed["history"]]
+            self.best_upper = float(resumed["best_upper"])
+            self.best_point = resumed["best_point"] if np.isfinite(self.best_upper) else None
+            self.best_penalised = float(resumed["best_penalised"])
+            self.center = resumed["center"] if len(resumed["center"]) else None
+            self.log(f"benders: resuming from {self.checkpoint.path} after iteration {len(self.history)} ({self.master.n_cuts} cuts, "
+                     f"best upper bound {self.best_upper:.8g})")
+        if self.settings.get("start") and not self.history:
+            self.start_point = myopic_start(self.model, self.decomposition, self.finished, self.options, self.out, self.log, self.warnings)
+
+    # ------------------------------------------------------------------ the loop
+    def iterate(self) -> tuple[str, float]:
+        """Iterations until the gap, the iteration limit or the time limit: (status, last lower bound)."""
+        limit, offset = self.settings["time_limit"], self.decomposition.master.objective_offset
         status, lower = "Iteration limit reached", -np.inf
-        start_point = None
-        if settings.get("start") and not history:
-            start_point = myopic_start(model, decomposition, finished, options, out, log, warnings_given)
         while True:
-            iteration = len(history) + 1
-            if iteration > int(settings["max_iterations"]):
-                break
-            if limit is not None and time.perf_counter() - start > float(limit):
-                status = "Time limit reached"
-                break
+            iteration = len(self.history) + 1
+            if iteration > int(self.settings["max_iterations"]):
+                return status, lower
+            if limit is not None and time.perf_counter() - self.start > float(limit):
+                return "Time limit reached", lower
             master_start = time.perf_counter()
-            lower, point = master.solve_lower()
-            lower += decomposition.master.objective_offset
-            if np.isfinite(best_upper) and _relative_gap(best_upper, lower) <= float(settings["gap"]):
-                status = "Optimal"
-                log(f"benders: converged: lower bound {lower:.8g}, upper bound {best_upper:.8g}, gap {_relative_gap(best_upper, lower):.2e}")
-                break
-            if start_point is not None:  # the first point is the start's (the master LP still gives the lower bound)
-                point, start_point = np.r_[start_point, point[master.n_y :]], None
-            elif settings["regularisation"] == "level_set" and center is not None:
-                level = lower - decomposition.master.objective_offset + float(settings["level"]) * (best_penalised - lower)
-                interior = master.solve_level(level, center, point)
-                if interior is not None:
-                    point = interior
-                else:
-                    warnings_given.append(f"iteration {iteration}: the level-set step ended '{master.level_status}'; the master LP's point was used")
-                    log(f"benders warning: {warnings_given[-1]}")
-            master_s = time.perf_counter() - master_start
-            y = point[: master.n_y]
-            sub_start = time.perf_counter()
-            # in block order, whatever worker answered first: sums are then the same to the last digit on any executor
-            results = sorted(executor.evaluate({b.index: y[b.linking] for b in decomposition.blocks}), key=lambda r: r["index"])
-            subproblems_s = time.perf_counter() - sub_start
-            by_block = {r["index"]: r for r in results}
-            retried = [decomposition.blocks[r["index"]].label for r in results if r["retried"]]
-            if retried:
-                warnings_given.append(f"iteration {iteration}: subproblem(s) {', '.join(retried)} solved again from scratch after a warm start failed")
-                log(f"benders warning: {warnings_given[-1]}")
-            point_cost = float(decomposition.master.cost @ y + sum(r["value"] for r in results) + decomposition.master.objective_offset)
-            slack = max((r["slack_max"] for r in results), default=0.0)
-            if slack <= SLACK_TOLERANCE and point_cost < best_upper:
-                best_upper, best_point = point_cost, y.copy()
-            if point_cost < best_penalised:
-                best_penalised, center = point_cost, y.copy()
-            master.add_cuts([(b.index, *master.cut(b.index, b.linking, y[b.linking], by_block[b.index]["value"], by_block[b.index]["gradient"]))
-                             for b in decomposition.blocks])
-            gap = _relative_gap(best_upper, lower)
-            seconds = [r["seconds"] for r in results]
-            history.append(Iteration(iteration, lower, best_upper, point_cost, gap, slack, master_s, subproblems_s, max(seconds), sum(seconds), master.n_cuts))
-            log(f"benders {iteration:4d}: lower {lower:.8g}  upper {best_upper:.8g}  gap {gap:.2e}  point {point_cost:.8g}"
-                + (f"  slack {slack:.3g}" if slack > SLACK_TOLERANCE else "") + f"  master {master_s:.2f} s  subproblems {subproblems_s:.2f} s")
-            checkpoint.save(master.state(), history, best_upper, best_point, best_penalised, center)
-        if best_point is None:
+            lower, point = self.master.solve_lower()
+            lower += offset
+            gap = _relative_gap(self.best_upper, lower)
+            if np.isfinite(self.best_upper) and gap <= float(self.settings["gap"]):
+                self.log(f"benders: converged: lower bound {lower:.8g}, upper bound {self.best_upper:.8g}, gap {gap:.2e}")
+                return "Optimal", lower
+            point = self.next_point(iteration, lower - offset, point)
+            self.evaluate(iteration, point[: self.master.n_y], lower, time.perf_counter() - master_start)
+
+    def next_point(self, iteration: int, lower: float, point: np.ndarray) -> np.ndarray:
+        """The point to evaluate: the start's first, then the level-set step (or the master LP's point)."""
+        if self.start_point is not None:  # the master LP still gives the lower bound
+            point, self.start_point = np.r_[self.start_point, point[self.master.n_y :]], None
+            return point
+        if self.settings["regularisation"] != "level_set" or self.center is None:
+            return point
+        level = lower + float(self.settings["level"]) * (self.best_penalised - lower - self.decomposition.master.objective_offset)
+        interior = self.master.solve_level(level, self.center, point)
+        if interior is None:
+            self.warn(f"iteration {iteration}: the level-set step ended '{self.master.level_status}'; the master LP's point was used")
+            return point
+        return interior
+
+    def evaluate(self, iteration: int, y: np.ndarray, lower: float, master_s: float) -> None:
+        """Subproblems at ``y``: bounds, cuts, the iteration's record and the checkpoint."""
+        blocks, master = self.decomposition.blocks, self.master
+        sub_start = time.perf_counter()
+        # in block order, whatever worker answered first: sums are then the same to the last digit on any executor
+        results = sorted(self.executor.evaluate({b.index: y[b.linking] for b in blocks}), key=lambda r: r["index"])
+        subproblems_s = time.perf_counter() - sub_start
+        retried = [blocks[r["index"]].label for r in results if r["retried"]]
+        if retried:
+            self.warn(f"iteration {iteration}: subproblem(s) {', '.join(retried)} solved again from scratch after a warm start failed")
+        point_cost = float(self.decomposition.master.cost @ y + sum(r["value"] for r in results) + self.decomposition.master.objective_offset)
+        slack = max((r["slack_max"] for r in results), default=0.0)
+        if slack <= SLACK_TOLERANCE and point_cost < self.best_upper:
+            self.best_upper, self.best_point = point_cost, y.copy()
+        if point_cost < self.best_penalised:
+            self.best_penalised, self.center = point_cost, y.copy()
+        master.add_cuts([(b.index, *master.cut(b.index, b.linking, y[b.linking], r["value"], r["gradient"])) for b, r in zip(blocks, results)])
+        gap = _relative_gap(self.best_upper, lower)
+        seconds = [r["seconds"] for r in results]
+        self.history.append(Iteration(iteration, lower, self.best_upper, point_cost, gap, slack, master_s, subproblems_s, max(seconds),
+                                      sum(seconds), master.n_cuts))
+        self.log(f"benders {iteration:4d}: lower {lower:.8g}  upper {self.best_upper:.8g}  gap {gap:.2e}  point {point_cost:.8g}"
+                 + (f"  slack {slack:.3g}" if slack > SLACK_TOLERANCE else "") + f"  master {master_s:.2f} s  subproblems {subproblems_s:.2f} s")
+        self.checkpoint.save(master.state(), self.history, self.best_upper, self.best_point, self.best_penalised, self.center)
+
+    # ------------------------------------------------------------------ after the loop
+    def final_point(self, status: str) -> tuple[dict, np.ndarray]:
+        """Each block's operation and duals at the best point, and the master's duals from its LP."""
+        self.status = status
+        if self.best_point is None:
             # no point met the master's values without slack yet: report the best penalised one (not optimal), so that
             # the run's iterations are kept and its checkpoint lets a longer run go on
-            if center is None:
+            if self.center is None:
                 raise BendersError("Benders stopped before its first iteration (benders.max_iterations or time_limit)")
-            status, best_point = f"{status}; no point without slack yet", center
-        # the final point: each block's operation and duals at the best point; the master's duals from its LP
-        final = {r["index"]: r for r in executor.evaluate({b.index: best_point[b.linking] for b in decomposition.blocks}, solution=True)}
-        master.solve_lower()
-        master_duals = master.duals
-    finally:
-        executor.close()
-    x, row_dual = _assemble(decomposition, finished, best_point, final, master_duals)
-    objective = float(finished.cost @ x + finished.objective_offset)
-    violation = _largest_violation(finished, x)
-    total_s = time.perf_counter() - start
-    gap = _relative_gap(best_upper, lower) if np.isfinite(lower) else np.inf
-    optimal = status == "Optimal" and violation <= VIOLATION_TOLERANCE
-    if status == "Optimal" and not optimal:
-        status = "Infeasible point"
-    log(f"benders: {status} after {len(history)} iteration(s) in {total_s:.1f} s: objective {objective:.8g} bn CNY, gap {gap:.2e}, "
-        f"largest violation {violation:.2e}")
-    solution = Solution(
-        status=status, optimal=optimal, objective=objective, x=x, row_dual=row_dual, solver="highs", solver_version=master.lp.version(),
-        options={k: str(v) for k, v in merged.items()},
-        timings={"transfer_s": partition_s + executor.startup_s, "solve_s": total_s - partition_s - executor.startup_s},
-        info={
-            "simplex_iterations": 0, "ipm_iterations": 0, "primal_infeasibility": violation, "dual_infeasibility": float("nan"),
-            "solver_used": "benders", "solver_requested": str(merged.get("solver", "choose")), "solver_warnings": "; ".join(warnings_given),
-            "benders": {
-                "history": history, "settings": {k: v for k, v in settings.items() if v is not None}, "penalty": penalty,
-                "blocks": len(decomposition.blocks), "budgets": len(decomposition.budget_row), "coupling_rows": len(decomposition.coupling_rows),
-                "master_columns": len(decomposition.master_columns), "workers": executor.workers, "executor": executor.name,
-                "lower_bound": lower, "upper_bound": best_upper, "gap": gap, "violation": violation, "startup_s": executor.startup_s,
-                "partition_s": partition_s, "block_seconds": [final[b.index]["seconds"] for b in decomposition.blocks],
-                "block_labels": [b.label for b in decomposition.blocks],
+            self.status, self.best_point = f"{status}; no point without slack yet", self.center
+        final = {r["index"]: r for r in self.executor.evaluate({b.index: self.best_point[b.linking] for b in self.decomposition.blocks},
+                                                               solution=True)}
+        self.master.solve_lower()
+        return final, self.master.duals
+
+    def solution(self, final: dict, master_duals: np.ndarray, lower: float):
+        """The whole programme's solution at the best point, with the run's record in ``info['benders']``."""
+        from ..solve import Solution
+
+        d, finished = self.decomposition, self.finished
+        x, row_dual = _assemble(d, finished, self.best_point, final, master_duals)
+        objective = float(finished.cost @ x + finished.objective_offset)
+        violation = _largest_violation(finished, x)
+        total_s = time.perf_counter() - self.start
+        gap = _relative_gap(self.best_upper, lower) if np.isfinite(lower) else np.inf
+        status = self.status
+        optimal = status == "Optimal" and violation <= VIOLATION_TOLERANCE
+        if status == "Optimal" and not optimal:
+            status = "Infeasible point"
+        self.log(f"benders: {status} after {len(self.history)} iteration(s) in {total_s:.1f} s: objective {objective:.8g} bn CNY, gap {gap:.2e}, "
+                 f"largest violation {violation:.2e}")
+        solution = Solution(
+            status=status, optimal=optimal, objective=objective, x=x, row_dual=row_dual, solver="highs", solver_version=self.master.lp.version(),
+            options={k: str(v) for k, v in self.merged.items()},
+            timings={"transfer_s": self.partition_s + self.executor.startup_s, "solve_s": total_s - self.partition_s - self.executor.startup_s},
+            info={
+                "simplex_iterations": 0, "ipm_iterations": 0, "primal_infeasibility": violation, "dual_infeasibility": float("nan"),
+                "solver_used": "benders", "solver_requested": str(self.merged.get("solver", "choose")), "solver_warnings": "; ".join(self.warnings),
+                "benders": {
+                    "history": self.history, "settings": {k: v for k, v in self.settings.items() if v is not None}, "penalty": self.penalty,
+                    "blocks": len(d.blocks), "budgets": len(d.budget_row), "coupling_rows": len(d.coupling_rows),
+                    "master_columns": len(d.master_columns), "workers": self.executor.workers, "executor": self.executor.name,
+                    "lower_bound": lower, "upper_bound": self.best_upper, "gap": gap, "violation": violation, "startup_s": self.executor.startup_s,
+                    "partition_s": self.partition_s, "block_seconds": [final[b.index]["seconds"] for b in d.blocks],
+                    "block_labels": [b.label for b in d.blocks],
+                },
             },
-        },
-    )
-    if not optimal:
-        solution.diagnosis = [f"Benders stopped: {status} (gap {gap:.2e} against benders.gap {settings['gap']}, largest violation {violation:.2e}); "
-                              "the best point found is reported; the same command resumes from the checkpoint (raise benders.max_iterations "
-                              "or time_limit)"]
-    solution.extensions = extensions
-    attach_solution(model, extensions, x, row_dual)
-    return solution
+        )
+        if not optimal:
+            solution.diagnosis = [f"Benders stopped: {status} (gap {gap:.2e} against benders.gap {self.settings['gap']}, largest violation "
+                                  f"{violation:.2e}); the best point found is reported; the same command resumes from the checkpoint "
+                                  "(raise benders.max_iterations or time_limit)"]
+        return solution
 
 
 def myopic_start(model, decomposition: Decomposition, finished, options, out, log, warnings_given: list) -> np.ndarray | None:
