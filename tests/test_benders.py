@@ -262,6 +262,10 @@ def test_master_point_of_the_optimum_costs_the_optimum(tmp_path):
     dec = decompose(finished, model.lp, model.data.time, list(model.data.periods))
     assert len(dec.budget_row) > 0
     y = dec.master_point(solution.x, finished.matrix.tocsr())
+    # the budgets' ranges (what each block can use of each coupling row) hold the optimum's use
+    budgets = slice(len(dec.master_columns), None)
+    assert (dec.master.col_lower[budgets] <= y[budgets] + 1e-9).all() and (y[budgets] <= dec.master.col_upper[budgets] + 1e-9).all()
+    assert np.isfinite(dec.master.col_lower[budgets]).any()
     results = [Subproblem(block.spec(), penalty=1e4).evaluate(y[block.linking]) for block in dec.blocks]
     assert max(r["slack_max"] for r in results) <= SLACK_TOLERANCE
     cost = float(dec.master.cost @ y + sum(r["value"] for r in results) + dec.master.objective_offset)
@@ -278,3 +282,20 @@ def test_a_myopic_start_gives_an_upper_bound_at_the_first_iteration(tmp_path):
     assert float(ds["benders_upper_bound"][0]) == pytest.approx(6.628, rel=1e-9)
     assert ds.attrs["optimal"] == 1 and ds.attrs["objective"] == pytest.approx(6.628, rel=1e-6)
     assert [i[0] for i in setting_issues({"benders": {"start": "perfect"}})] == ["benders.start"]
+
+
+def test_budget_ranges_by_hand():
+    """Two coupling rows over blocks 0 and 1. Row 0: 2 x0 - x1 (block 0; x0 in [0, 3], x1 in [0, inf)) + x2 (block 1;
+    x2 in [1, 4]): block 0 can use 2 x [0, 3] - [0, inf) = (-inf, 6], block 1 [1, 4]. Row 1: x0 + 0 x1 (a stored zero
+    on an unbounded column counts nothing): [0, 3]."""
+    import scipy.sparse as sp
+
+    from optimiser.benders.partition import budget_ranges
+
+    sub = sp.csr_matrix((np.array([2.0, -1.0, 1.0, 1.0, 0.0]), np.array([0, 1, 2, 0, 1]), np.array([0, 3, 5])), shape=(2, 3))
+    entry_row = np.repeat(np.arange(2), np.diff(sub.indptr))
+    col_block = np.array([0, 0, 1])
+    entry_block = col_block[sub.indices]
+    pairs = np.array([[0, 0], [0, 1], [1, 0]])
+    lower, upper = budget_ranges(sub, entry_row, entry_block, pairs, np.array([0.0, 0.0, 1.0]), np.array([3.0, np.inf, 4.0]))
+    assert lower.tolist() == [-np.inf, 1.0, 0.0] and upper.tolist() == [6.0, 4.0, 3.0]

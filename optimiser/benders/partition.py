@@ -256,6 +256,32 @@ def _relaxable(matrix_csc: sp.csc_matrix, row: int, master_cols: np.ndarray, cos
     return None
 
 
+def budget_ranges(sub: sp.csr_matrix, entry_row: np.ndarray, entry_block: np.ndarray, pairs: np.ndarray, col_lower: np.ndarray,
+                  col_upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of each budget (coupling row, block): the range of the block's part a_b x_b over its columns' bounds,
+    sum_j min(a_j lb_j, a_j ub_j) to sum_j max(...) (infinite where a column is unbounded that way).
+
+    They cut off no optimum: a budget outside the range of what its block can use is either one the block cannot
+    meet, or more room than it can take, which the coupling row is as well off without. Without them a budget whose
+    cut has slope 0 (the block does not use all of it) can be moved without limit in the master, which lets the master's
+    LP shift the other budgets of the row to where every block costs its floor."""
+    keep = entry_block >= 0
+    coefficient = sub.data[keep]
+    column = sub.indices[keep]
+    with np.errstate(invalid="ignore"):
+        at_lower, at_upper = coefficient * col_lower[column], coefficient * col_upper[column]
+    low, high = np.minimum(at_lower, at_upper), np.maximum(at_lower, at_upper)
+    low[coefficient == 0], high[coefficient == 0] = 0.0, 0.0  # a stored zero: 0 x an infinite bound is nothing
+    if not len(pairs):
+        return np.zeros(0), np.zeros(0)
+    width = int(max(pairs[:, 1].max(), entry_block.max())) + 1
+    budget = np.searchsorted(pairs[:, 0] * width + pairs[:, 1], entry_row[keep] * width + entry_block[keep])
+    lower, upper = np.zeros(len(pairs)), np.zeros(len(pairs))
+    np.add.at(lower, budget, low)
+    np.add.at(upper, budget, high)
+    return lower, upper
+
+
 def decompose(finished, lp, time, periods, days_per_block: int = 1, relax: bool = True) -> Decomposition:
     """Partition the programme (``finished``: arrays incl. user additions; ``lp``: the model's families) into master
     and blocks, and build the master's and each subproblem's arrays."""
@@ -285,6 +311,7 @@ def decompose(finished, lp, time, periods, days_per_block: int = 1, relax: bool 
     budget_row, budget_block = pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
     n_budget = len(budget_row)
     budget_position = len(master_columns) + np.arange(n_budget)
+    budget_lower, budget_upper = budget_ranges(sub, entry_row, entry_block, pairs, finished.col_lower, finished.col_upper)
 
     # senses of coupling rows: equalities relaxed to one side where a master column can take up the slack
     is_equality = (finished.row_lower == finished.row_upper)
@@ -316,8 +343,8 @@ def decompose(finished, lp, time, periods, days_per_block: int = 1, relax: bool 
     )
     master_matrix = (sp.coo_matrix((master_part.data, (master_part.row, master_part.col)), shape=budget_entries.shape) + budget_entries).tocsr()
     master_cost = np.r_[finished.cost[master_columns], np.zeros(n_budget)]
-    master_lower = np.r_[finished.col_lower[master_columns], np.full(n_budget, -np.inf)]
-    master_upper = np.r_[finished.col_upper[master_columns], np.full(n_budget, np.inf)]
+    master_lower = np.r_[finished.col_lower[master_columns], budget_lower]
+    master_upper = np.r_[finished.col_upper[master_columns], budget_upper]
     row_lower = np.r_[finished.row_lower[master_row], coupling_lower]
     row_upper = np.r_[finished.row_upper[master_row], coupling_upper]
 
