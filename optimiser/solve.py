@@ -150,7 +150,8 @@ def use_threads(threads) -> None:
     unless the pool is restarted first. It is restarted whenever the count differs from ours or is unknown."""
     if threads is None:
         return
-    threads = parse_option_value(highspy.Highs(), "threads", threads)
+    if not isinstance(threads, int) or isinstance(threads, bool):  # a setting's text: parsed as HiGHS would
+        threads = parse_option_value(highspy.Highs(), "threads", threads)
     if _scheduler_threads[0] is UNKNOWN or _scheduler_threads[0] != threads:
         highspy.Highs.resetGlobalScheduler(True)
     _scheduler_threads[0] = threads
