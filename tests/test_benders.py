@@ -130,6 +130,56 @@ def test_converges_to_the_hand_worked_optimum(tmp_path):
     assert ((price.sel(time=0) >= 10 - 1e-6) & (price.sel(time=0) <= 1000 + 1e-6)).all()
 
 
+# --------------------------------------------------------------------------- aggregated copies in the master
+
+
+def one_block(folder: Path, settings: dict | None = None) -> Path:
+    """``two_blocks`` with both steps (2 GW and 1 GW, 4380 h each) in one representative period: one block a period."""
+    path = two_blocks(folder, settings)
+    steps = path / "time_steps.csv"
+    steps.write_text(steps.read_text().replace("4380,1,1", "4380,1,0"))
+    return path
+
+
+def test_aggregated_copy_by_hand(tmp_path):
+    """relaxation: block merges each period's two steps: generation G = 4380 (g_0 + g_1) GWh <= 8760 c, G + L = 13140 GWh.
+    Relaxed running cost per period (w = 10 years): 10 x (1e-5 G + 1e-3 L), i.e. 10 x (13.14 - 8.6724 c) for c <= 1.5 GW,
+    1.314 above. Its slope (-86.724 bn per GW and period) beats 1 bn per GW and period, so the first master builds
+    1.5 GW in 2020 (the mean demand, not the 2 GW peak): lower bound 1.5 x 2 + 2 x 1.314 = 5.628 bn CNY. Without the
+    copy the master knows only the floors, 1.314 a period at any capacity (the capacity standing in a period reaches only
+    its block's rows, so it joins the block with its 0.5 GW minimum, and the master builds nothing): 2.628. The
+    optimum (2 GW) is 6.628, as in ``two_blocks``; both reach it."""
+    from optimiser.benders.relaxation import relaxations
+
+    path = one_block(tmp_path / "case")
+    assert (path / "time_steps.csv").read_text().count(",0\n") == 2
+    model = optimiser.build_model(optimiser.load_case(path), pyomo=False)
+    dec = decompose(model.lp.finish(), model.lp, model.data.time, list(model.data.periods))
+    assert len(dec.blocks) == 2
+    copies = relaxations(dec, model.lp, model.data.time, "block")
+    for copy in copies:
+        assert copy.projected_columns == 0 and copy.constant == 0.0
+        dense = copy.matrix.toarray()
+        # the power balance summed as energy: one row G + L = 13140 GWh
+        balance = [i for i in range(dense.shape[0]) if copy.row_lower[i] == copy.row_upper[i] == pytest.approx(13140.0)]
+        assert len(balance) == 1
+    without = run(path, tmp_path, "plain", benders={"gap": 1e-6})
+    with_copy = run(path, tmp_path, "copy", benders={"gap": 1e-6, "relaxation": "block"})
+    assert float(without["benders_lower_bound"][0]) == pytest.approx(2.628, rel=1e-9)
+    assert float(with_copy["benders_lower_bound"][0]) == pytest.approx(5.628, rel=1e-9)
+    for ds in (without, with_copy):
+        assert ds.attrs["optimal"] == 1 and ds.attrs["objective"] == pytest.approx(6.628, rel=1e-6)
+        assert (np.diff(ds["benders_lower_bound"].values) >= -1e-9).all()
+
+
+def test_aggregated_copy_of_single_step_blocks_is_exact(tmp_path):
+    """Blocks of one step each (``two_blocks``) aggregate to themselves: the first lower bound is the optimum 6.628."""
+    path = two_blocks(tmp_path / "case")
+    ds = run(path, tmp_path, "exact", benders={"gap": 1e-6, "relaxation": "day"})
+    assert float(ds["benders_lower_bound"][0]) == pytest.approx(6.628, rel=1e-9)
+    assert ds.attrs["optimal"] == 1 and ds.attrs["objective"] == pytest.approx(6.628, rel=1e-6)
+
+
 # --------------------------------------------------------------------------- against the monolithic optimum
 
 
@@ -175,11 +225,38 @@ def test_benders_reaches_the_monolithic_optimum(tmp_path, name, families):
     assert ds.attrs["benders_largest_violation"] < 1e-4
 
 
+def test_time_groups_of_the_aggregated_copies():
+    """Steps of two representative periods (3 and 2 steps): one group, one per period, or one per position in the period."""
+    import pandas as pd
+
+    from optimiser.benders.relaxation import time_groups
+
+    time = pd.DataFrame({"time": range(5), "representative_period": [7, 7, 7, 9, 9]})
+    assert time_groups(time, "block").tolist() == [0, 0, 0, 0, 0]
+    assert time_groups(time, "day").tolist() == [0, 0, 0, 1, 1]
+    assert time_groups(time, "typical_day").tolist() == [0, 1, 2, 0, 1]
+
+
+@pytest.mark.parametrize("name", ["example_h2_ccus", "seasonal"])
+def test_aggregated_copies_reach_the_monolithic_optimum(tmp_path, name):
+    """With each block's day-aggregated copy in the master (seasonal storage linked across days, cumulative CO2 storage,
+    energy budgets): every lower bound stays below the monolithic optimum (the copies are relaxations), and the run
+    ends at the optimum within the gap."""
+    path = H2_CCUS if name == "example_h2_ccus" else seasonal_case(tmp_path / "seasonal")
+    mono = run(path, tmp_path, f"{name}_mono", method="monolithic")
+    ds = run(path, tmp_path, name, benders={"gap": 1e-4, "relaxation": "day"})
+    assert ds.attrs["optimal"] == 1 and ds.attrs["benders_gap"] <= 1e-4
+    assert (ds["benders_lower_bound"].values <= mono.attrs["objective"] * (1 + 1e-9) + 1e-9).all()
+    assert mono.attrs["objective"] - 1e-6 <= ds.attrs["objective"] <= mono.attrs["objective"] * (1 + 1e-4) + 1e-6
+
+
 def test_settings_are_checked():
     assert setting_issues({"method": "benders", "benders": {"gap": 0.001, "workers": 4, "executor": "dask"}}) == []
     assert [i[0] for i in setting_issues({"method": "decomposed"})] == ["method"]
     assert [i[0] for i in setting_issues({"method": "benders", "foresight": "myopic"})] == ["method"]
     assert [i[0] for i in setting_issues({"benders": {"gap": 2}})] == ["benders.gap"]
+    assert [i[0] for i in setting_issues({"benders": {"relaxation": "week"}})] == ["benders.relaxation"]
+    assert setting_issues({"benders": {"relaxation": "typical_day"}}) == []
     issues = setting_issues({"benders": {"wrokers": 2}})
     assert issues[0][0] == "benders.wrokers" and "did you mean workers" in issues[0][2]
 

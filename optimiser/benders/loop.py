@@ -13,6 +13,7 @@ from .checkpoint import Checkpoint
 from .executors import make_executor
 from .master import Master
 from .partition import Decomposition, decompose
+from .relaxation import relaxations
 from .settings import options_of
 from .subproblem import SLACK_TOLERANCE
 
@@ -107,7 +108,7 @@ class _Loop:
         """Floors, the master, a checkpoint's cuts and bounds, and the start point."""
         floors = self.executor.lower_bounds()
         self.master = Master(self.decomposition, np.array([floors[b.index] for b in self.decomposition.blocks]),
-                             {"threads": self.merged.get("threads"), "level_solver": self.settings["level_solver"]})
+                             {"threads": self.merged.get("threads"), "level_solver": self.settings["level_solver"]}, self._relaxations())
         resumed = self.checkpoint.load()
         if resumed is not None:
             self.master.restore(resumed)
@@ -120,6 +121,23 @@ class _Loop:
                      f"best upper bound {self.best_upper:.8g})")
         if self.settings.get("start") and not self.history:
             self.start_point = myopic_start(self.model, self.decomposition, self.finished, self.options, self.out, self.log, self.warnings)
+
+    def _relaxations(self) -> list:
+        """The blocks' aggregated copies for the master (``benders.relaxation``), with their sizes logged."""
+        grouping = self.settings.get("relaxation") or "none"
+        if grouping == "none":
+            return []
+        begin = time.perf_counter()
+        try:
+            copies = relaxations(self.decomposition, self.model.lp, self.model.data.time, grouping)
+        except ValueError as error:
+            raise BendersError(f"benders.relaxation: {grouping}: {error}") from None
+        merged, projected = sum(c.merged_columns for c in copies), sum(c.projected_columns for c in copies)
+        rows = sum(c.matrix.shape[0] for c in copies)
+        own = sum(len(b.columns) for b in self.decomposition.blocks)
+        self.log(f"benders: aggregated copies of the blocks in the master (relaxation: {grouping}): {merged} columns and {rows} rows for "
+                 f"the blocks' {own} columns ({projected} projected out with their bounds), built in {time.perf_counter() - begin:.2f} s")
+        return copies
 
     # ------------------------------------------------------------------ the loop
     def iterate(self) -> tuple[str, float]:

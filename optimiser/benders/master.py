@@ -29,27 +29,53 @@ class MasterError(RuntimeError):
 
 
 class Master:
-    def __init__(self, decomposition: Decomposition, floors: np.ndarray, options: dict | None = None):
+    def __init__(self, decomposition: Decomposition, floors: np.ndarray, options: dict | None = None, relaxations: list | None = None):
         program = decomposition.master
         self.n_y = decomposition.n_master
         self.n_blocks = len(decomposition.blocks)
         self.options = options or {}
-        self.cost = np.r_[program.cost, np.ones(self.n_blocks)]
-        self.col_lower = np.r_[program.col_lower, np.asarray(floors, dtype=float)]
-        self.col_upper = np.r_[program.col_upper, np.full(self.n_blocks, np.inf)]
-        self.row_lower, self.row_upper = program.row_lower, program.row_upper
+        relaxations = relaxations or []
+        #: columns of the blocks' aggregated copies (after the estimates θ)
+        self.n_relaxed = sum(len(r.cost) for r in relaxations)
+        self.n_total = self.n_y + self.n_blocks + self.n_relaxed
+        self.cost = np.r_[program.cost, np.ones(self.n_blocks), np.zeros(self.n_relaxed)]
+        self.col_lower = np.r_[program.col_lower, np.asarray(floors, dtype=float), *[r.col_lower for r in relaxations]]
+        self.col_upper = np.r_[program.col_upper, np.full(self.n_blocks, np.inf), *[r.col_upper for r in relaxations]]
         base = program.matrix
-        self.base = sp.csr_matrix((base.data, base.indices, base.indptr), shape=(base.shape[0], self.n_y + self.n_blocks))
+        self.base = sp.csr_matrix((base.data, base.indices, base.indptr), shape=(base.shape[0], self.n_total))
+        self.relaxed, relaxed_lower, relaxed_upper = self._relaxation_rows(relaxations)
+        self.row_lower, self.row_upper = np.r_[program.row_lower, relaxed_lower], np.r_[program.row_upper, relaxed_upper]
         # cuts as CSR pieces: theta_b - g'z >= rhs
         self.cut_block: list[int] = []
         self.cut_columns: list[np.ndarray] = []
         self.cut_values: list[np.ndarray] = []
         self.cut_rhs: list[float] = []
         self.lp = self._new_highs(simplex=True)
-        _pass(self.lp, self.cost, self.col_lower, self.col_upper, self.base.tocsc(), self.row_lower, self.row_upper)
+        _pass(self.lp, self.cost, self.col_lower, self.col_upper, sp.vstack([self.base, self.relaxed]).tocsc(), self.row_lower, self.row_upper)
         self.duals = None
         #: HiGHS's status of the last level-set step
         self.level_status = ""
+
+    def _relaxation_rows(self, relaxations: list) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+        """Each block's aggregated rows (its merged columns and the master columns it links to) and the row
+        θ_b - c_X'X >= const that makes the copy a lower bound of θ_b."""
+        pieces, lower, upper = [], [], []
+        start = self.n_y + self.n_blocks
+        for relaxation in relaxations:
+            n_x = len(relaxation.cost)
+            columns = np.r_[start + np.arange(n_x), relaxation.linking]
+            rows = relaxation.matrix.tocoo()
+            pieces.append(sp.csr_matrix((rows.data, (rows.row, columns[rows.col])), shape=(rows.shape[0], self.n_total)))
+            estimate = np.r_[-relaxation.cost, 1.0]
+            where = np.r_[start + np.arange(n_x), self.n_y + relaxation.block]
+            keep = estimate != 0
+            pieces.append(sp.csr_matrix((estimate[keep], (np.zeros(int(keep.sum()), dtype=np.int64), where[keep])), shape=(1, self.n_total)))
+            lower += [relaxation.row_lower, [relaxation.constant]]
+            upper += [relaxation.row_upper, [np.inf]]
+            start += n_x
+        if not pieces:
+            return sp.csr_matrix((0, self.n_total)), np.zeros(0), np.zeros(0)
+        return sp.vstack(pieces, format="csr"), np.concatenate(lower), np.concatenate(upper)
 
     # ---------------------------------------------------------------- HiGHS
     def _new_highs(self, simplex: bool) -> highspy.Highs:
@@ -101,10 +127,10 @@ class Master:
 
     def _cut_matrix(self) -> sp.csr_matrix:
         if not self.cut_rhs:
-            return sp.csr_matrix((0, self.n_y + self.n_blocks))
+            return sp.csr_matrix((0, self.n_total))
         lengths = [len(c) for c in self.cut_columns]
         indptr = np.r_[0, np.cumsum(lengths)]
-        return sp.csr_matrix((np.concatenate(self.cut_values), np.concatenate(self.cut_columns), indptr), shape=(len(lengths), self.n_y + self.n_blocks))
+        return sp.csr_matrix((np.concatenate(self.cut_values), np.concatenate(self.cut_columns), indptr), shape=(len(lengths), self.n_total))
 
     # ---------------------------------------------------------------- solves
     def solve_lower(self) -> tuple[float, np.ndarray]:
@@ -134,15 +160,21 @@ class Master:
         highs = self._new_highs(simplex=False)
         cuts = self._cut_matrix()
         objective_row = sp.csr_matrix(self.cost.reshape(1, -1))
-        matrix = sp.vstack([self.base, cuts, objective_row], format="csr")
+        matrix = sp.vstack([self.base, self.relaxed, cuts, objective_row], format="csr")
         row_lower = np.r_[self.row_lower, np.asarray(self.cut_rhs), -np.inf]
         row_upper = np.r_[self.row_upper, np.full(self.n_cuts, np.inf), level]
-        lp_point = lower_point[: self.n_y]
         lower, upper = self.col_lower.copy(), self.col_upper.copy()
-        unbounded = ~np.isfinite(lower[: self.n_y]) | ~np.isfinite(upper[: self.n_y])
-        box_lower, box_upper = np.minimum(center, lp_point) - BOX_MARGIN, np.maximum(center, lp_point) + BOX_MARGIN
-        lower[: self.n_y] = np.where(unbounded, np.maximum(lower[: self.n_y], box_lower), lower[: self.n_y])
-        upper[: self.n_y] = np.where(unbounded, np.minimum(upper[: self.n_y], box_upper), upper[: self.n_y])
+        # the box around the centre and the LP point; the aggregated copies' columns (operation, no centre of theirs)
+        # get a box as wide as their LP value, so that the copy does not pin the step to the LP's operation
+        lp_point = lower_point.copy()
+        anchor = np.r_[center, lp_point[self.n_y :]]
+        unbounded = ~np.isfinite(lower) | ~np.isfinite(upper)
+        unbounded[self.n_y : self.n_y + self.n_blocks] = False
+        margin = np.full(len(lp_point), BOX_MARGIN)
+        margin[self.n_y + self.n_blocks :] = np.maximum(BOX_MARGIN, np.abs(lp_point[self.n_y + self.n_blocks :]))
+        box_lower, box_upper = np.minimum(anchor, lp_point) - margin, np.maximum(anchor, lp_point) + margin
+        lower = np.where(unbounded, np.maximum(lower, box_lower), lower)
+        upper = np.where(unbounded, np.minimum(upper, box_upper), upper)
         _pass(highs, np.zeros(len(self.cost)), lower, upper, matrix.tocsc(), row_lower, row_upper)
         self._threads()
         highs.run()

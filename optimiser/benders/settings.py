@@ -11,11 +11,14 @@ METHODS = ("monolithic", "benders")
 DEFAULTS = {
     "gap": 1e-3, "max_iterations": 500, "level": 0.5, "regularisation": "level_set", "days_per_block": 1,
     "executor": "processes", "workers": 2, "scheduler": None, "penalty": None, "checkpoint": True, "time_limit": None,
-    "level_solver": "ipx", "relax": True, "start": None,
+    "level_solver": "ipx", "relax": True, "start": None, "relaxation": "none",
 }
 #: where the first point comes from: the master LP's vertex (blank) or the myopic pathway of the same case (its
 #: capacities and each block's share of the coupling rows), a feasible point that gives an upper bound at once
 STARTS = ("myopic",)
+#: the blocks' aggregated copies in the master (relaxation.py): none, one step per block, one per representative day,
+#: one typical day per block
+RELAXATIONS = ("none", "block", "day", "typical_day")
 
 
 def method(case) -> str:
@@ -63,6 +66,8 @@ def setting_issues(settings: dict) -> list[tuple[str, object, str]]:
             "level_solver": ("ipx, ipm or hipo", lambda v: v in ("ipx", "ipm", "hipo")),
             "relax": ("true or false", lambda v: isinstance(v, bool)),
             "start": ("myopic, or blank (the master's own first point)", lambda v: v in STARTS),
+            "relaxation": ("none, block, day or typical_day (a copy of each block's operation aggregated per block, per representative "
+                           "day or into one typical day, kept in the master as a lower bound of its cost)", lambda v: v in RELAXATIONS),
         }[key]
         if not expected[1](value):
             issues.append((f"benders.{key}", value, expected[0]))
