@@ -104,79 +104,104 @@ def time_groups(time, grouping: str) -> np.ndarray:
 
 def relax_block(block, column_label, column_step, row_label, row_step, hours) -> Relaxation:
     """The aggregated copy of ``block`` (its arrays as built by :func:`partition.decompose`)."""
-    matrix = block.matrix.tocsr()
-    n_rows, n_own = matrix.shape[0], len(block.columns)
-    n_block_rows = len(block.rows)
-    own = matrix[:, :n_own]
+    n_own = len(block.columns)
     alpha = np.where(column_step[block.columns] >= 0, hours[np.maximum(column_step[block.columns], 0)], 1.0)
+    summed, lower, upper = _summed_rows(block, alpha, column_step, row_label, row_step, hours)
+    summed_own, summed_link = summed[:, :n_own], summed[:, n_own:]
+    column_group = np.unique(column_label[block.columns], return_inverse=True)[1]
+    merged = _mergeable(summed_own, block.cost[:n_own], alpha, column_group)
+    matrix, cost, col_lower, col_upper = _merged_columns(summed_own, block, alpha, column_group, merged)
+    projected = np.flatnonzero(~merged)
+    constant = _project(summed_own, block, projected, lower, upper)
 
-    # rows: groups and weights (the coupling parts at the end stay rows of their own, weight 1)
+    full = sp.hstack([matrix, summed_link], format="csr")
+    full.eliminate_zeros()
+    empty = np.diff(full.indptr) == 0
+    if np.any(empty & ((lower > 1e-9) | (upper < -1e-9))):
+        raise ValueError(f"block {block.label}: an aggregated row without columns cannot hold (the block has no feasible operation)")
+    keep = ~empty & ~(np.isneginf(lower) & np.isposinf(upper))
+    return Relaxation(
+        block=block.index, cost=cost, col_lower=col_lower, col_upper=col_upper, matrix=full[keep], linking=block.linking,
+        row_lower=lower[keep], row_upper=upper[keep], constant=constant, merged_columns=len(cost), projected_columns=len(projected),
+    )
+
+
+def _summed_rows(block, alpha, column_step, row_label, row_step, hours) -> tuple[sp.csc_matrix, np.ndarray, np.ndarray]:
+    """The block's rows summed by group with positive weights, and their summed bounds (infinite where any is). The
+    coupling parts at the end of the block's rows stay rows of their own, weight 1."""
+    matrix = block.matrix.tocsr()
+    n_rows, n_block_rows = matrix.shape[0], len(block.rows)
     labels = np.r_[row_label[block.rows], -1 - np.arange(n_rows - n_block_rows) - len(row_label)]
     row_group = np.unique(labels, return_inverse=True)[1]
-    weight = _row_weights(own, alpha, column_step[block.columns], np.r_[row_step[block.rows], np.full(n_rows - n_block_rows, -1)], hours)
+    steps = np.r_[row_step[block.rows], np.full(n_rows - n_block_rows, -1)]
+    weight = _row_weights(matrix[:, : len(block.columns)], alpha, column_step[block.columns], steps, hours)
     summing = sp.csr_matrix((weight, (row_group, np.arange(n_rows))), shape=(int(row_group.max()) + 1 if n_rows else 0, n_rows))
-    summed = (summing @ matrix).tocsc()
-    summed_own, summed_link = summed[:, :n_own], summed[:, n_own:]
     lower = summing @ np.where(np.isfinite(block.row_lower), block.row_lower, 0.0)
     upper = summing @ np.where(np.isfinite(block.row_upper), block.row_upper, 0.0)
     lower[(summing @ ~np.isfinite(block.row_lower)) > 0] = -np.inf
     upper[(summing @ ~np.isfinite(block.row_upper)) > 0] = np.inf
+    return (summing @ matrix).tocsc(), lower, upper
 
-    # columns: merge where the summed rows and the cost see the group's members alike
-    column_group = np.unique(column_label[block.columns], return_inverse=True)[1]
-    n_column_groups = int(column_group.max()) + 1 if n_own else 0
-    first = np.full(n_column_groups, n_own, dtype=np.int64)
-    np.minimum.at(first, column_group, np.arange(n_own))
+
+def _mergeable(summed_own: sp.csc_matrix, cost: np.ndarray, alpha: np.ndarray, column_group: np.ndarray) -> np.ndarray:
+    """Whether each column's group can be merged: every member's summed column and cost per unit α equal the first
+    member's (within MERGE_TOLERANCE)."""
+    n_groups = int(column_group.max()) + 1 if len(column_group) else 0
+    first = _first_members(column_group, n_groups)[column_group]
     scaled = (summed_own @ sp.diags(1.0 / alpha)).tocsc()
-    difference = scaled - scaled[:, first[column_group]]
-    size = np.maximum(abs(scaled).max(axis=0).toarray().ravel(), abs(scaled[:, first[column_group]]).max(axis=0).toarray().ravel())
-    mismatch = abs(difference).max(axis=0).toarray().ravel() > MERGE_TOLERANCE * np.maximum(size, 1e-300)
-    unit_cost = block.cost[:n_own] / alpha
-    mismatch |= np.abs(unit_cost - unit_cost[first[column_group]]) > MERGE_TOLERANCE * np.maximum(np.abs(unit_cost), 1e-300)
-    bad = np.bincount(column_group, weights=mismatch.astype(float), minlength=n_column_groups) > 0
-    merged = ~bad[column_group]
+    size = np.maximum(abs(scaled).max(axis=0).toarray().ravel(), abs(scaled[:, first]).max(axis=0).toarray().ravel())
+    mismatch = abs(scaled - scaled[:, first]).max(axis=0).toarray().ravel() > MERGE_TOLERANCE * np.maximum(size, 1e-300)
+    unit_cost = cost / alpha
+    mismatch |= np.abs(unit_cost - unit_cost[first]) > MERGE_TOLERANCE * np.maximum(np.abs(unit_cost), 1e-300)
+    bad = np.bincount(column_group, weights=mismatch.astype(float), minlength=n_groups) > 0
+    return ~bad[column_group]
 
-    # merged columns X_g = sum alpha_c x_c: the first member's scaled column, summed bounds
-    groups = np.flatnonzero(~bad)
-    new_index = np.full(n_column_groups, -1, dtype=np.int64)
-    new_index[groups] = np.arange(len(groups))
+
+def _first_members(column_group: np.ndarray, n_groups: int) -> np.ndarray:
+    first = np.full(n_groups, len(column_group), dtype=np.int64)
+    np.minimum.at(first, column_group, np.arange(len(column_group)))
+    return first
+
+
+def _merged_columns(summed_own, block, alpha, column_group, merged):
+    """X_g = sum α_c x_c of each mergeable group: the first member's column and cost per unit α, summed bounds."""
+    n_groups = int(column_group.max()) + 1 if len(column_group) else 0
+    groups = np.unique(column_group[merged])
+    first = _first_members(column_group, n_groups)[groups]
+    n_own = len(column_group)
     with np.errstate(invalid="ignore"):
         low_terms, high_terms = alpha * block.col_lower[:n_own], alpha * block.col_upper[:n_own]
-    col_lower = np.bincount(column_group[merged], weights=low_terms[merged], minlength=n_column_groups)[groups]
-    col_upper = np.bincount(column_group[merged], weights=high_terms[merged], minlength=n_column_groups)[groups]
-    col_lower[np.bincount(column_group[merged], weights=np.isneginf(low_terms[merged]), minlength=n_column_groups)[groups] > 0] = -np.inf
-    col_upper[np.bincount(column_group[merged], weights=np.isposinf(high_terms[merged]), minlength=n_column_groups)[groups] > 0] = np.inf
-    merged_matrix = scaled[:, first[groups]]
-    cost = unit_cost[first[groups]]
 
-    # projected columns: each row's bounds widen by the range of its term; the cost's least value is a constant
-    projected = np.flatnonzero(~merged)
-    constant = 0.0
-    if len(projected):
-        part = summed_own[:, projected].tocoo()
-        lb, ub = block.col_lower[:n_own][projected][part.col], block.col_upper[:n_own][projected][part.col]
-        with np.errstate(invalid="ignore"):
-            at_low, at_high = part.data * lb, part.data * ub
-        np.add.at(lower, part.row, -np.maximum(at_low, at_high))
-        np.add.at(upper, part.row, -np.minimum(at_low, at_high))
-        c = block.cost[:n_own][projected]
-        with np.errstate(invalid="ignore"):
-            least = np.where(c > 0, c * block.col_lower[:n_own][projected], np.where(c < 0, c * block.col_upper[:n_own][projected], 0.0))
-        constant = float(least.sum())
-        if not np.isfinite(constant):
-            raise ValueError(f"block {block.label}: a column that cannot be merged has a cost without a bound in its cheap direction, so its "
-                             "aggregated copy bounds nothing; use benders.relaxation: none")
+    def summed(values):
+        return np.bincount(column_group[merged], weights=values[merged], minlength=n_groups)[groups]
 
-    full = sp.hstack([merged_matrix, summed_link], format="csr")
-    full.eliminate_zeros()
-    keep = (np.diff(full.indptr) > 0) & ~(np.isneginf(lower) & np.isposinf(upper))
-    empty = np.diff(full.indptr) == 0
-    if np.any(empty & ((lower > 1e-9) | (upper < -1e-9))):
-        raise ValueError(f"block {block.label}: an aggregated row without columns cannot hold (the block has no feasible operation)")
-    return Relaxation(
-        block=block.index, cost=cost, col_lower=col_lower, col_upper=col_upper, matrix=full[keep], linking=block.linking,
-        row_lower=lower[keep], row_upper=upper[keep], constant=constant, merged_columns=len(groups), projected_columns=len(projected),
-    )
+    col_lower, col_upper = summed(np.where(np.isfinite(low_terms), low_terms, 0.0)), summed(np.where(np.isfinite(high_terms), high_terms, 0.0))
+    col_lower[summed(np.isneginf(low_terms).astype(float)) > 0] = -np.inf
+    col_upper[summed(np.isposinf(high_terms).astype(float)) > 0] = np.inf
+    matrix = (summed_own[:, first] @ sp.diags(1.0 / alpha[first])).tocsr()
+    return matrix, block.cost[first] / alpha[first], col_lower, col_upper
+
+
+def _project(summed_own, block, projected: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
+    """Project the columns that cannot be merged out of the summed rows (in place: each row's bounds widen by the
+    range of its term over the column's bounds); returns the least value of their cost (bn CNY)."""
+    if not len(projected):
+        return 0.0
+    n_own = len(block.columns)
+    part = summed_own[:, projected].tocoo()
+    lb, ub = block.col_lower[:n_own][projected][part.col], block.col_upper[:n_own][projected][part.col]
+    with np.errstate(invalid="ignore"):
+        at_low, at_high = part.data * lb, part.data * ub
+    np.add.at(lower, part.row, -np.maximum(at_low, at_high))
+    np.add.at(upper, part.row, -np.minimum(at_low, at_high))
+    cost = block.cost[:n_own][projected]
+    with np.errstate(invalid="ignore"):
+        least = np.where(cost > 0, cost * block.col_lower[:n_own][projected], np.where(cost < 0, cost * block.col_upper[:n_own][projected], 0.0))
+    constant = float(least.sum())
+    if not np.isfinite(constant):
+        raise ValueError(f"block {block.label}: a column that cannot be merged has a cost without a bound in its cheap direction, so its "
+                         "aggregated copy bounds nothing; use benders.relaxation: none")
+    return constant
 
 
 def _row_weights(own: sp.csr_matrix, alpha: np.ndarray, column_step: np.ndarray, row_step: np.ndarray, hours: np.ndarray) -> np.ndarray:
