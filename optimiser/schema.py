@@ -838,9 +838,9 @@ SETTINGS: tuple[Setting, ...] = (
         "(true: cuts written beside the results each iteration, and a rerun resumes from them), `level_solver` (ipx), "
         "`relax` (true: an equality coupling row is held one-sided where a master column provably takes up its slack), "
         "`start` (`myopic`: the first point is the case's myopic pathway, a feasible plan, so the first iteration gives an "
-        "upper bound; blank: the master LP's first vertex), `relaxation` (`none`; `block`, `day` or `typical_day`: a copy of "
-        "each block's operation aggregated in time, one step per block, per representative day or one typical day, kept in "
-        "the master as a lower bound of the block's cost).",
+        "upper bound; blank: the master LP's first vertex), `relaxation` (`day`, the default, `block` or `typical_day`: a "
+        "copy of each block's operation aggregated in time, one step per representative day, per block or one typical day, "
+        "kept in the master as a lower bound of the block's cost; `none`: the floors and cuts only).",
         None,
         kind="mapping",
     ),

@@ -11,7 +11,7 @@ METHODS = ("monolithic", "benders")
 DEFAULTS = {
     "gap": 1e-3, "max_iterations": 500, "level": 0.5, "regularisation": "level_set", "days_per_block": 1,
     "executor": "processes", "workers": 2, "scheduler": None, "penalty": None, "checkpoint": True, "time_limit": None,
-    "level_solver": "ipx", "relax": True, "start": None, "relaxation": "none",
+    "level_solver": "ipx", "relax": True, "start": None, "relaxation": "day",
 }
 #: where the first point comes from: the master LP's vertex (blank) or the myopic pathway of the same case (its
 #: capacities and each block's share of the coupling rows), a feasible point that gives an upper bound at once
