@@ -1,6 +1,7 @@
 """The master: investment, retirement, corridor and budget decisions, one cost estimate θ_b per block, and the cuts.
 
-    lower bound    L = min  c'y + sum_b θ_b   s.t.  master rows, θ_b >= floor_b, cuts       (LP, dual simplex)
+    lower bound    L = min  c'y + sum_b θ_b   s.t.  master rows, θ_b >= floor_b, cuts,      (LP, dual simplex)
+                                                  θ_b >= c_X'X_b + const_b over block b's aggregated copy (relaxation.py)
     next point     ŷ ∈ {y : master rows, cuts, c'y + sum_b θ_b <= L + level x (U - L)}      (interior point)
 
 The level-set step (Pecci and Jenkins, IEEE Trans. Power Systems 40(4), 2025) asks the interior-point solver for
