@@ -37,8 +37,6 @@ import scipy.sparse as sp
 
 #: relative difference under which two merged columns' coefficients count as equal
 MERGE_TOLERANCE = 1e-9
-GROUPINGS = ("none", "block", "day", "typical_day")
-
 
 @dataclass
 class Relaxation:
@@ -55,8 +53,11 @@ class Relaxation:
     row_upper: np.ndarray
     #: least cost of the columns projected out (bn CNY)
     constant: float
-    merged_columns: int
     projected_columns: int
+
+    @property
+    def merged_columns(self) -> int:
+        return len(self.cost)
 
 
 def identities(lp, n_cols: int, n_rows: int, time_group: np.ndarray):
@@ -122,7 +123,7 @@ def relax_block(block, column_label, column_step, row_label, row_step, hours) ->
     keep = ~empty & ~(np.isneginf(lower) & np.isposinf(upper))
     return Relaxation(
         block=block.index, cost=cost, col_lower=col_lower, col_upper=col_upper, matrix=full[keep], linking=block.linking,
-        row_lower=lower[keep], row_upper=upper[keep], constant=constant, merged_columns=len(cost), projected_columns=len(projected),
+        row_lower=lower[keep], row_upper=upper[keep], constant=constant, projected_columns=len(projected),
     )
 
 
@@ -221,7 +222,7 @@ def _row_weights(own: sp.csr_matrix, alpha: np.ndarray, column_step: np.ndarray,
 
 
 def relaxations(decomposition, lp, time, grouping: str) -> list[Relaxation]:
-    """The aggregated copy of every block (``grouping`` of :data:`GROUPINGS` other than none)."""
+    """The aggregated copy of every block (``grouping``: one of settings.RELAXATIONS other than none)."""
     hours = time["weight_h"].to_numpy(dtype=float)
     column_label, column_step, row_label, row_step = identities(lp, decomposition.n_cols, decomposition.n_rows, time_groups(time, grouping))
     return [relax_block(block, column_label, column_step, row_label, row_step, hours) for block in decomposition.blocks]
