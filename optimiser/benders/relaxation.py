@@ -38,6 +38,7 @@ import scipy.sparse as sp
 #: relative difference under which two merged columns' coefficients count as equal
 MERGE_TOLERANCE = 1e-9
 
+
 @dataclass
 class Relaxation:
     """The aggregated copy of one block: merged columns X, rows over X and the block's linking columns."""
