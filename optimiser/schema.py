@@ -666,6 +666,21 @@ TABLES: tuple[Table, ...] = (
         required=False,
     ),
     Table(
+        "corridor_build_limits",
+        "Build rate of corridors: the capacity of one carrier's corridors built in a period, all corridors together "
+        "(a national transmission plan, or what an industry can build in five years). Blank period = every period; a "
+        "row with a period overrides it. Historical periods build nothing anyway.",
+        (
+            Column("carrier", "str", "Carrier of the corridors.", ref="carrier"),
+            Column("period", "int", "Period; blank = every period.", "year", required=False, ref="period"),
+            Column("capacity_new_max_GW", "float", "Most corridor capacity built in the period, summed over the carrier's corridors (each direction).",
+                   "GW", bounds=NONNEGATIVE, plausible=(0, 1e5)),
+            Column("source", "str", "Where the figure comes from (publisher, document, table or page)."),
+        ),
+        key=("carrier", "period"),
+        required=False,
+    ),
+    Table(
         "references",
         "Figures the results are held against in the report's credibility table (not model inputs): statistics of the "
         "record, milestones, ranges of published studies. The model's value of `quantity` over `technologies` in "

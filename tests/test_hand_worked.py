@@ -594,8 +594,42 @@ def test_corridor_expansion_screening(tmp_path):
     100 (7660 h).  Cost: corridor 10 GW * 25 = 0.25 bn capex, 10 GW * 10 = 0.1 bn fixed O&M;
     cheap (10*100 + 10*1000 + 5*7660) = 49300 GWh * 100 = 4.93 bn; dear 10 GW * 100 h * 400 = 0.4 bn;
     total 5.68 bn."""
-    path = write_case(
-        tmp_path / "corridor_expansion",
+    ds, _, solution = solve_case(_corridor_expansion_case(tmp_path / "corridor_expansion", ["AB"]))
+    assert float(ds["corridor_capacity"].sel(corridor="AB", period=2020)) == approx(10)
+    assert float(ds["corridor_capacity_new"].sel(corridor="AB", period=2020)) == approx(10)
+    assert ds["flow"].sel(corridor="AB", period=2020).values.tolist() == [approx(10), approx(10), approx(5)]
+    assert gen(ds, "dear", 2020, "B") == [approx(10), approx(0), approx(0)]
+    assert price(ds, 2020, "B") == [approx(400), approx(105), approx(100)]
+    assert price(ds, 2020, "A") == [approx(100), approx(100), approx(100)]
+    assert cost(ds, "capex", 2020) == approx(0.25)
+    assert cost(ds, "fixed_om", 2020) == approx(0.1)
+    assert cost(ds, "variable_om", 2020) == approx(5.33)
+    assert solution.objective == approx(5.68)
+
+
+def test_corridor_build_rate(tmp_path):
+    """The case above with two identical corridors A->B and a build rate of 4 GW a period for electricity corridors
+    together (corridor_build_limits.csv).  Unlimited, 10 GW would be built; the limit binds: 4 GW in all, full in
+    every hour (B needs at least 5 GW).  B's dear plant makes up 16, 6 and 1 GW, so it is marginal and B's price is
+    400 CNY/MWh in every hour.  Cost: corridors 4 GW * 25 = 0.1 bn capex, 4 GW * 10 = 0.04 bn fixed O&M; cheap
+    4 GW * 8760 h = 35040 GWh * 100 = 3.504 bn; dear (16*100 + 6*1000 + 1*7660) = 15260 GWh * 400 = 6.104 bn;
+    total 9.748 bn."""
+    limits = [{"carrier": "electricity", "period": None, "capacity_new_max_GW": 4.0, "source": "hand-worked"}]
+    ds, _, solution = solve_case(_corridor_expansion_case(tmp_path / "corridor_build_rate", ["AB", "AB2"], corridor_build_limits=limits))
+    built = ds["corridor_capacity_new"].sel(period=2020)
+    assert float(built.sum()) == approx(4)
+    assert ds["flow"].sel(period=2020).sum("corridor").values.tolist() == [approx(4), approx(4), approx(4)]
+    assert gen(ds, "dear", 2020, "B") == [approx(16), approx(6), approx(1)]
+    assert price(ds, 2020, "B") == [approx(400), approx(400), approx(400)]
+    assert cost(ds, "capex", 2020) == approx(0.1)
+    assert cost(ds, "fixed_om", 2020) == approx(0.04)
+    assert solution.objective == approx(9.748)
+
+
+def _corridor_expansion_case(folder, names, **tables):
+    """The two-region case of test_corridor_expansion_screening, with an expandable corridor A->B per name."""
+    return write_case(
+        folder,
         periods=[{"period": 2020}],
         regions=[{"region": "A"}, {"region": "B"}],
         carriers=ELEC,
@@ -621,23 +655,14 @@ def test_corridor_expansion_screening(tmp_path):
         demand_profiles=[{"carrier": "electricity", "region": "B", "time": t, "profile": p} for t, p in enumerate((20, 10, 5))],
         corridors=[
             {
-                "corridor": "AB", "carrier": "electricity", "region_from": "A", "region_to": "B", "length_km": 1000,
+                "corridor": name, "carrier": "electricity", "region_from": "A", "region_to": "B", "length_km": 1000,
                 "capacity_GW": 0, "build_year": None, "capex_CNY_per_kW_km": 1.0, "fom_fraction": 0.01,
                 "lifetime_years": 40, "wacc": 0.0, "expandable": True,
             }
+            for name in names
         ],
+        **tables,
     )
-    ds, _, solution = solve_case(path)
-    assert float(ds["corridor_capacity"].sel(corridor="AB", period=2020)) == approx(10)
-    assert float(ds["corridor_capacity_new"].sel(corridor="AB", period=2020)) == approx(10)
-    assert ds["flow"].sel(corridor="AB", period=2020).values.tolist() == [approx(10), approx(10), approx(5)]
-    assert gen(ds, "dear", 2020, "B") == [approx(10), approx(0), approx(0)]
-    assert price(ds, 2020, "B") == [approx(400), approx(105), approx(100)]
-    assert price(ds, 2020, "A") == [approx(100), approx(100), approx(100)]
-    assert cost(ds, "capex", 2020) == approx(0.25)
-    assert cost(ds, "fixed_om", 2020) == approx(0.1)
-    assert cost(ds, "variable_om", 2020) == approx(5.33)
-    assert solution.objective == approx(5.68)
 
 
 def test_storage_power_and_energy_expansion(tmp_path):

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .. import economics
-from .data import PER_KW_TO_BN_PER_GW, cross_periods, vintage_pairs
+from .data import PER_KW_TO_BN_PER_GW, cross_periods, period_lookup, vintage_pairs
 
 
 def add_corridors(model) -> None:
@@ -34,6 +34,8 @@ def add_corridors(model) -> None:
     historical = data.periods[data.historical].astype(np.int64)
     build = grid.loc[grid["expandable"] & ~grid["period"].isin(historical), ["corridor", "period"]].reset_index(drop=True)
     capacity_new = lp.add_variables("corridor_capacity_new", build, units="GW", doc="Corridor capacity built in the period")
+
+    add_corridor_build_rate(model, build.join(corridors.set_index("corridor")["carrier"], on="corridor"), capacity_new)
 
     # which (vintage, period) pairs stand
     pairs = vintage_pairs(build, periods, corridors.set_index("corridor")["lifetime_years"])
@@ -80,3 +82,21 @@ def add_corridors(model) -> None:
         lp.add_cost(("capex", int(period)), capacity_new, pairs["_build"].to_numpy()[mask], pair_cost[mask])
         mask = (keys["period"] == period).to_numpy()
         lp.add_cost(("fixed_om", int(period)), capacity, everyone[mask], fom[mask])
+
+
+def add_corridor_build_rate(model, build: pd.DataFrame, capacity_new) -> None:
+    """Build rate of a carrier's corridors (corridor_build_limits.csv): sum_k corridor_capacity_new[k, p] <= limit[c, p]
+    over the corridors k of carrier c, in GW built in period p."""
+    limits = model.data.case["corridor_build_limits"]
+    if limits.empty or build.empty:
+        return
+    keys = build[["carrier", "period"]].drop_duplicates().reset_index(drop=True)
+    limit = period_lookup(limits, keys, "capacity_new_max_GW", ["carrier"])
+    keys, limit = keys[~np.isnan(limit)].reset_index(drop=True), limit[~np.isnan(limit)]
+    if keys.empty:
+        return
+    rate = model.lp.add_constraints("corridor_build_rate", keys, "<=", limit, units="GW",
+                                    doc="Corridor capacity of a carrier built in the period <= its build limit")
+    rows = rate.locate(build[["carrier", "period"]], strict=False)
+    chosen = rows >= 0
+    rate.add(capacity_new, np.flatnonzero(chosen), rows[chosen], 1.0)

@@ -9,7 +9,7 @@ Run from the repository root:
 Reads only the raw copies in inputs/china/sources/ (attribution in sources/ATTRIBUTION_network.md)
 and writes into inputs/china/:
 
-    regions.csv, periods.csv, demand.csv, demand_profiles.csv.gz, corridors.csv,
+    regions.csv, periods.csv, demand.csv, demand_profiles.csv.gz, corridors.csv, corridor_build_limits.csv,
     cumulative_limits.csv, energy_budgets.csv
 
 Method, sources and judgement calls are documented in inputs/china/build/NETWORK.md; every
@@ -327,6 +327,35 @@ def uhv_lines(existing_gw: pd.Series, pair) -> pd.DataFrame:
     return lines[["corridor", "pair", "build_year", "capacity_GW", "status", "source"]].reset_index(drop=True)
 
 
+#: Electricity corridor capacity the plans add in a period (GW, all corridors together; NETWORK.md section 5)
+STATE_GRID_2021_2025_GW = 56.0  # State Grid's 14th Five-Year Plan UHV lines (Xinhua via People's Daily, 2022-05-21)
+WEST_EAST_2025_GW, WEST_EAST_2030_GW = 340.0, 420.0  # "西电东送" capacity: NEA (2025), NDRC/NEA 发改能源〔2025〕1710号 (2030)
+MUTUAL_SUPPORT_2026_2030_GW = 40.0  # new inter-provincial mutual-support capacity, 发改能源〔2025〕1710号
+PLAN_2021_2025 = ("State Grid 14th FYP: UHV lines of 56 GW in 2021-2025 (Xinhua, 2022-05-21, "
+                  "http://en.people.cn/n3/2022/0521/c90000-10099665.html: 'a capacity to transmit a total of 56 million kW')")
+PLAN_2026_2030 = ("NDRC/NEA 关于促进电网高质量发展的指导意见 (发改能源〔2025〕1710号): '西电东送'规模超过4.2亿千瓦, 新增省间电力互济能力4000万千瓦左右 "
+                  "by 2030 (People's Daily, 2026-01-11, repost http://chanjingnet.com/index.php/gfb/23229.html), from 3.4亿千瓦 in 2025 "
+                  "(NEA, China Daily 2026-01-14, https://www.chinadaily.com.cn/a/202601/14/WS6966f6f1a310d6866eb339f0.html): "
+                  "420 - 340 + 40 = 120 GW in 2026-2030")
+
+
+def build_corridor_build_limits(committed: pd.DataFrame, periods: list[int]) -> pd.DataFrame:
+    """corridor_build_limits.csv: electricity corridor capacity the model may build per period, all corridors together:
+    the plans' additions less the committed lines that enter service in the same period (period p = years p-4..p)."""
+    committed_in = {p: float(committed.loc[(committed["build_year"] > p - 5) & (committed["build_year"] <= p), "capacity_GW"].sum())
+                    for p in periods}
+    rate_2030 = WEST_EAST_2030_GW - WEST_EAST_2025_GW + MUTUAL_SUPPORT_2026_2030_GW
+    rows = [
+        dict(carrier="electricity", period=2025, capacity_new_max_GW=STATE_GRID_2021_2025_GW - committed_in[2025],
+             source=f"{PLAN_2021_2025}, less the committed lines in service by 2025 ({committed_in[2025]:g} GW, committed_corridors.csv)"),
+        dict(carrier="electricity", period=2030, capacity_new_max_GW=rate_2030 - committed_in[2030],
+             source=f"{PLAN_2026_2030}, less the committed lines entering service in 2026-2030 ({committed_in[2030]:g} GW)"),
+        dict(carrier="electricity", period=None, capacity_new_max_GW=rate_2030,
+             source=f"2035-2060: no plan published; the 2026-2030 plan's rate held (a stated assumption, NETWORK.md section 5): {PLAN_2026_2030}"),
+    ]
+    return pd.DataFrame(rows).astype({"period": "Int64"})
+
+
 def build_corridors(codes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """corridors.csv and committed_corridors.csv (the lines built since 2020 or under construction)."""
     mapping = name_to_code(codes)
@@ -472,6 +501,8 @@ def main() -> None:
     corridors, committed = build_corridors(codes)
     write_csv(corridors, "corridors.csv")
     write_csv(committed, "committed_corridors.csv")
+    periods = pd.read_csv(CASE / "periods.csv")["period"].astype(int).tolist()
+    write_csv(build_corridor_build_limits(committed, periods), "corridor_build_limits.csv")
     limits, storage_budgets = build_co2_storage(codes)
     write_csv(limits, "cumulative_limits.csv")
     hydro, info = build_hydro_budgets(codes)
