@@ -339,11 +339,17 @@ PLAN_2026_2030 = ("NDRC/NEA 关于促进电网高质量发展的指导意见 (�
                   "420 - 340 + 40 = 120 GW in 2026-2030")
 
 
-def build_corridor_build_limits(committed: pd.DataFrame, periods: list[int]) -> pd.DataFrame:
+def build_corridor_build_limits(corridors: pd.DataFrame, committed: pd.DataFrame, periods: list[int]) -> pd.DataFrame:
     """corridor_build_limits.csv: electricity corridor capacity the model may build per period, all corridors together:
-    the plans' additions less the committed lines that enter service in the same period (period p = years p-4..p)."""
-    committed_in = {p: float(committed.loc[(committed["build_year"] > p - 5) & (committed["build_year"] <= p), "capacity_GW"].sum())
-                    for p in periods}
+    the plans' additions less the committed lines that enter service in the same period (period p = years p-4..p),
+    plus the existing capacity that reaches its end of life in the period (rebuilding it is not growth)."""
+    def in_period(years: pd.Series, p: int) -> pd.Series:
+        return (years > p - 5) & (years <= p)
+
+    committed_in = {p: float(committed.loc[in_period(committed["build_year"], p), "capacity_GW"].sum()) for p in periods}
+    electricity = corridors[(corridors["carrier"] == "electricity") & (corridors["capacity_GW"] > 0)]
+    end_of_life = electricity["build_year"].astype(float) + electricity["lifetime_years"]
+    retiring = {p: float(electricity.loc[in_period(end_of_life, p), "capacity_GW"].sum()) for p in periods}
     rate_2030 = WEST_EAST_2030_GW - WEST_EAST_2025_GW + MUTUAL_SUPPORT_2026_2030_GW
     rows = [
         dict(carrier="electricity", period=2025, capacity_new_max_GW=STATE_GRID_2021_2025_GW - committed_in[2025],
@@ -353,6 +359,12 @@ def build_corridor_build_limits(committed: pd.DataFrame, periods: list[int]) -> 
         dict(carrier="electricity", period=None, capacity_new_max_GW=rate_2030,
              source=f"2035-2060: no plan published; the 2026-2030 plan's rate held (a stated assumption, NETWORK.md section 5): {PLAN_2026_2030}"),
     ]
+    for p in periods:
+        if p > 2030 and retiring[p] > 0:
+            rows.append(dict(carrier="electricity", period=p, capacity_new_max_GW=round(rate_2030 + retiring[p], 2),
+                             source=f"the 2026-2030 plan's rate held ({rate_2030:g} GW) plus the existing corridors reaching the end of "
+                             f"their {ELEC['lifetime']:g}-year life in this period ({retiring[p]:g} GW of corridors.csv: rebuilding them is "
+                             f"not growth); {PLAN_2026_2030}"))
     return pd.DataFrame(rows).astype({"period": "Int64"})
 
 
@@ -502,7 +514,7 @@ def main() -> None:
     write_csv(corridors, "corridors.csv")
     write_csv(committed, "committed_corridors.csv")
     periods = pd.read_csv(CASE / "periods.csv")["period"].astype(int).tolist()
-    write_csv(build_corridor_build_limits(committed, periods), "corridor_build_limits.csv")
+    write_csv(build_corridor_build_limits(corridors, committed, periods), "corridor_build_limits.csv")
     limits, storage_budgets = build_co2_storage(codes)
     write_csv(limits, "cumulative_limits.csv")
     hydro, info = build_hydro_budgets(codes)
