@@ -45,6 +45,11 @@ RECORDS = OUT / "designs.jsonl"
 MARGIN_GW = 1e-3  # the floor sits 1 MW below the design (interior-point solutions are optimal to ~1e-6 GW)
 
 
+def historical_periods(case: Path) -> set:
+    """The case's historical periods (their fleet is the recorded one: no floor there)."""
+    return set((yaml.safe_load((case / "settings.yaml").read_text()) or {}).get("historical_periods") or [])
+
+
 def capacity_floors(case: Path, design) -> pd.DataFrame:
     """capacity_limits.csv of ``case`` with every (technology, region, period) of ``design`` floored at its capacity."""
     limits = pd.read_csv(case / "capacity_limits.csv")
@@ -54,8 +59,7 @@ def capacity_floors(case: Path, design) -> pd.DataFrame:
     expanded = expanded.drop_duplicates(["technology", "region", "period"], keep="first")  # a period's own row wins
     expanded["period"] = expanded["period"].astype(int)
     built = design["capacity"].to_dataframe(name="design_GW").reset_index()
-    historical = set((yaml.safe_load((case / "settings.yaml").read_text()) or {}).get("historical_periods") or [])
-    built = built.loc[(built["design_GW"] > MARGIN_GW) & ~built["period"].isin(historical)]  # history has its recorded fleet
+    built = built.loc[(built["design_GW"] > MARGIN_GW) & ~built["period"].isin(historical_periods(case))]
     merged = expanded.merge(built, on=["technology", "region", "period"], how="outer")
     floor = merged["design_GW"] - MARGIN_GW
     merged["capacity_min_GW"] = np.fmax(merged["capacity_min_GW"], floor)
@@ -68,8 +72,7 @@ def corridor_floors(case: Path, design) -> pd.DataFrame:
     """committed_corridors.csv of ``case`` plus the design's corridor builds, each in service in its period."""
     committed = pd.read_csv(case / "committed_corridors.csv")
     built = design["corridor_capacity_new"].to_dataframe(name="capacity_GW").reset_index()
-    historical = set((yaml.safe_load((case / "settings.yaml").read_text()) or {}).get("historical_periods") or [])
-    built = built.loc[(built["capacity_GW"] > MARGIN_GW) & ~built["period"].isin(historical)]
+    built = built.loc[(built["capacity_GW"] > MARGIN_GW) & ~built["period"].isin(historical_periods(case))]
     rows = pd.DataFrame({"corridor": built["corridor"], "build_year": built["period"].astype(int),
                          "capacity_GW": built["capacity_GW"] - MARGIN_GW, "status": "under_construction",
                          "source": "floor: the design's build"})
